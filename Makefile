@@ -1,0 +1,63 @@
+# Review Portal — everything a fresh machine needs, in two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+NPM_STAMP := frontend/node_modules/.installed
+BUNDLE := static/dist/upload.js
+
+.PHONY: run test lint format install system-deps venv frontend migrate clean bench
+
+install: system-deps $(VENV)/.installed $(BUNDLE)
+
+# Debian packages the test suite and the demo need (we run as root on CI and dev machines).
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(BUNDLE): $(NPM_STAMP) $(wildcard frontend/src/*)
+	cd frontend && npm run --silent build
+
+frontend: $(BUNDLE)
+
+migrate: install
+	$(PY) manage.py migrate --noinput -v 0
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# The whole portal on this machine: ftrack dev server with the demo project, Redis (private one if
+# none answers), a Celery worker and the web server on http://127.0.0.1:8000. Ctrl-C stops it all.
+run: install
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py rundemo
+
+test: install lint
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) frontend/node_modules static/dist var

@@ -1,0 +1,236 @@
+"""Domain model of the publishing app (see ARCHITECTURE.md §2).
+
+Fields, constraints and simple derived values live here; behaviour lives in services.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class FtrackCredential(models.Model):
+    """One portal user's ftrack identity: api_user + API key (encrypted at rest)."""
+
+    class Mode(models.TextChoices):
+        PERSONAL = "personal", "Personal API key"
+        SERVICE = "service", "Project service key"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ftrack_credential")
+    api_user = models.CharField(max_length=255, help_text="ftrack username")
+    # Fernet token of the API key; never logged, never returned by any page or API.
+    api_key_encrypted = models.TextField()
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.PERSONAL)
+    # Bumped on every change of key or user: the worker session pool keys sessions by it.
+    version = models.PositiveIntegerField(default=1)
+    is_healthy = models.BooleanField(default=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.api_user}"
+
+
+class Upload(models.Model):
+    """One file received over tus."""
+
+    class State(models.TextChoices):
+        RECEIVING = "receiving", "Receiving"
+        COMPLETE = "complete", "Complete"  # all bytes in, probe pending
+        READY = "ready", "Ready"  # probed and publishable
+        REJECTED = "rejected", "Unsupported or corrupt"
+        EXPIRED = "expired", "Expired"
+
+    class Kind(models.TextChoices):
+        UNKNOWN = "", "Unknown"
+        MOVIE = "movie", "Movie"
+        IMAGE = "image", "Still image"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
+    filename = models.CharField(max_length=255, help_text="sanitised display name; never used as a path")
+    content_type = models.CharField(max_length=127, blank=True)
+    size = models.BigIntegerField(help_text="declared Upload-Length")
+    offset = models.BigIntegerField(default=0)
+    # Path inside staging storage, derived from the id only.
+    storage_path = models.CharField(max_length=255)
+    metadata = models.JSONField(default=dict, blank=True, help_text="tus Upload-Metadata, decoded")
+    # Base64 MD5 of the whole file (what ftrack's get_upload_metadata wants), and the incremental
+    # hash state (hex of the running md5 is not serialisable, so we store the resume offset it covers).
+    md5_base64 = models.CharField(max_length=32, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVING)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.UNKNOWN, blank=True)
+    probe = models.JSONField(default=dict, blank=True)
+    reject_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # cleanup_uploads: partial uploads past their expiry
+            models.Index(fields=["state", "expires_at"], name="upload_state_expiry"),
+            models.Index(fields=["owner", "-created_at"], name="upload_owner_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_state_display()})"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.offset >= self.size
+
+
+class PublishBatch(models.Model):
+    """One drop of files: shared target, comment and reviewers; one notification per batch."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="batches")
+    comment = models.TextField(blank=True)
+    # ftrack user ids and readable names: [{"id": ..., "username": ..., "name": ...}]
+    reviewers = models.JSONField(default=list, blank=True)
+    encode_for_review = models.BooleanField(default=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Batch {self.pk} by {self.owner}"
+
+
+class PublishJob(models.Model):
+    """One version to publish, with every ftrack id a finished stage produced."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Publishing"
+        RETRYING = "retrying", "Waiting to retry"
+        PUBLISHED = "published", "Published"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Stage(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        VERSION = "version", "Creating version"
+        UPLOAD = "upload", "Uploading to ftrack"
+        ENCODE = "encode", "Encoding for review"
+        VERIFY = "verify", "Verifying playback"
+        NOTIFY = "notify", "Notifying reviewers"
+        DONE = "done", "Done"
+
+    class Kind(models.TextChoices):
+        MOVIE = "movie", "Movie"
+        IMAGE = "image", "Still image"
+        SEQUENCE = "sequence", "Image sequence"
+
+    batch = models.ForeignKey(PublishBatch, on_delete=models.CASCADE, related_name="jobs")
+    # The single file, or for an image sequence the frames in order (see JobUpload).
+    uploads = models.ManyToManyField(Upload, through="JobUpload", related_name="jobs")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.MOVIE)
+    # Sequences: frame range and the name pattern, e.g. "plate.%04d.exr".
+    frame_start = models.IntegerField(null=True, blank=True)
+    frame_end = models.IntegerField(null=True, blank=True)
+    sequence_pattern = models.CharField(max_length=255, blank=True)
+    # Target in ftrack
+    context_id = models.CharField(max_length=64, help_text="ftrack Task (or other context) id")
+    context_path = models.CharField(max_length=512, blank=True, help_text="readable, e.g. demo / sq010 / sh010 / compositing")
+    project_id = models.CharField(max_length=64, blank=True)
+    asset_name = models.CharField(max_length=255)
+    asset_type = models.CharField(max_length=64, default="Upload")
+    comment = models.TextField(blank=True)
+    # State
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.QUEUED)
+    progress = models.FloatField(default=0.0, help_text="0..1 within the current stage")
+    bytes_sent = models.BigIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    is_retryable = models.BooleanField(default=False)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=255, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Which credential published it (personal key or a project service key)
+    credential_label = models.CharField(max_length=255, blank=True)
+    # ftrack ids produced by finished stages, so that a retry resumes instead of duplicating
+    ftrack_asset_id = models.CharField(max_length=64, blank=True)
+    ftrack_version_id = models.CharField(max_length=64, blank=True)
+    ftrack_version_number = models.IntegerField(null=True, blank=True)
+    ftrack_component_id = models.CharField(max_length=64, blank=True)
+    ftrack_review_component_id = models.CharField(max_length=64, blank=True)
+    ftrack_encode_job_id = models.CharField(max_length=64, blank=True)
+    ftrack_thumbnail_id = models.CharField(max_length=64, blank=True)
+    ftrack_note_id = models.CharField(max_length=64, blank=True)
+    review_url = models.URLField(max_length=1024, blank=True)
+    stage_durations = models.JSONField(default=dict, blank=True, help_text="stage -> seconds")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # dashboard list, newest first, filtered by status
+            models.Index(fields=["status", "-created_at"], name="job_status_recent"),
+            # watchdog: running jobs whose heartbeat went quiet
+            models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
+            models.Index(fields=["project_id", "-created_at"], name="job_project_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_name} → {self.context_path or self.context_id} ({self.status})"
+
+    @property
+    def owner(self):
+        return self.batch.owner
+
+
+class JobUpload(models.Model):
+    """Orders the files of a job (frame order for sequences)."""
+
+    job = models.ForeignKey(PublishJob, on_delete=models.CASCADE, related_name="job_uploads")
+    upload = models.ForeignKey(Upload, on_delete=models.PROTECT, related_name="job_links")
+    position = models.PositiveIntegerField(default=0)
+    frame = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["job", "upload"], name="jobupload_unique")]
+
+
+class JobEvent(models.Model):
+    """Timeline of a job; doubles as the audit trail (who retried, who cancelled)."""
+
+    job = models.ForeignKey(PublishJob, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=32, help_text="stage, retry, error, cancel, claim, ...")
+    stage = models.CharField(max_length=16, blank=True)
+    message = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["job", "at"], name="jobevent_job_at")]
+
+
+class Notification(models.Model):
+    """In-app notification centre entry."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    message = models.CharField(max_length=500)
+    link = models.CharField(max_length=500, blank=True)
+    is_read = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "is_read"], name="notification_unread")]
