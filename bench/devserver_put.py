@@ -1,0 +1,201 @@
+"""How fast does the ftrack dev server take an upload, compared with ``cp`` on the same disk?
+
+1. Write a test file of ``--size`` bytes (default 256 MiB) into a temp folder on the data disk.
+2. Baseline: ``cp`` it to a sibling file on the same disk.
+3. Start the dev server (subprocess, port 0, data dir in the same folder), ask it for upload
+   metadata with a raw ``POST /api`` (demo producer credentials), and PUT the file streaming,
+   with ``Content-MD5``, the way ftrack_api does. While the PUT runs, sample the server's RSS
+   from ``/proc/<pid>/status`` to show the body is streamed, not buffered.
+4. Print the figures and one line
+   ``RESULT devserver_put ratio=<cp seconds / PUT seconds> put_mib_s=.. cp_mib_s=.. rss_growth_mb=..``
+   (ratio 1.0 means the PUT is as fast as cp; higher is better).
+
+Usage: ``python bench/devserver_put.py [--size 2G] [--dir PATH] [--keep]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from urllib.parse import urlsplit
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHUNK = 1 << 20
+MIB = 1 << 20
+USER, API_KEY = "producer", "demo-key-producer"
+
+
+def parse_size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().removesuffix("IB").removesuffix("B")
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+def write_test_file(path: str, size: int) -> str:
+    """Incompressible-looking data (a random MiB repeated with a counter); returns base64 MD5."""
+    digest = hashlib.md5()
+    block = os.urandom(CHUNK)
+    with open(path, "wb") as out:
+        written, n = 0, 0
+        while written < size:
+            piece = (n.to_bytes(8, "big") + block[8:])[: size - written]
+            out.write(piece)
+            digest.update(piece)
+            written += len(piece)
+            n += 1
+    return base64.b64encode(digest.digest()).decode()
+
+
+def time_cp(src: str, dst: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(["cp", src, dst], check=True)
+    elapsed = time.perf_counter() - started
+    os.remove(dst)
+    return elapsed
+
+
+def start_server(data_dir: str) -> tuple[subprocess.Popen, str]:
+    command = [sys.executable, "-m", "ftrack_devserver", "serve", "--host", "127.0.0.1", "--port", "0"]
+    command += ["--data", data_dir, "--seed", "demo"]
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    url = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"dev server exited early (code {proc.wait()})")
+        if line.startswith("ftrack_devserver listening on "):
+            url = line.split(" on ", 1)[1].strip()
+        if line.strip() == "ready":
+            break
+    if not url:
+        proc.kill()
+        raise SystemExit("dev server did not report its URL")
+    # Keep draining stdout so the server never blocks on a full pipe.
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    return proc, url
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int, interval: float = 0.02):
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak = self.baseline = rss_mb(pid)
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.peak = max(self.peak, rss_mb(self.pid))
+            self.stop.wait(self.interval)
+
+
+def upload_metadata(url: str, component_id: str, size: int, checksum: str) -> dict:
+    body = [{"action": "get_upload_metadata", "component_id": component_id, "file_name": "bench.bin",
+             "file_size": size, "checksum": checksum}]  # fmt: skip
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    headers = {"Content-Type": "application/json", "ftrack-user": USER, "ftrack-api-key": API_KEY}
+    conn.request("POST", "/api", body=json.dumps(body), headers=headers)
+    reply = json.loads(conn.getresponse().read())
+    conn.close()
+    if not isinstance(reply, list) or "url" not in reply[0]:
+        raise SystemExit("get_upload_metadata failed: the server did not return an upload URL")
+    return reply[0]
+
+
+def put_file(upload_url: str, headers: dict, path: str, size: int) -> float:
+    """Stream the file in 1 MiB pieces like requests.put(data=file) does; return seconds."""
+    parts = urlsplit(upload_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=600)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    started = time.perf_counter()
+    conn.putrequest("PUT", target, skip_accept_encoding=True)
+    for name, value in headers.items():
+        if name.lower() != "content-length":
+            conn.putheader(name, value)
+    conn.putheader("Content-Length", str(size))
+    conn.endheaders()
+    with open(path, "rb") as source:
+        while piece := source.read(CHUNK):
+            conn.send(piece)
+    response = conn.getresponse()
+    response.read()
+    elapsed = time.perf_counter() - started
+    conn.close()
+    if not 200 <= response.status < 300:
+        raise SystemExit(f"PUT failed with HTTP {response.status}")
+    return elapsed
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="256M", help="test file size, e.g. 256M or 2G (default 256M)")
+    parser.add_argument("--dir", default=os.path.join(REPO, "var"), help="folder on the disk to test")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder")
+    args = parser.parse_args(argv)
+    size = parse_size(args.size)
+    os.makedirs(args.dir, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="bench-put-", dir=args.dir)
+    proc = None
+    try:
+        src = os.path.join(work, "source.bin")
+        print(f"writing {size / MIB:.0f} MiB test file in {work}", flush=True)
+        checksum = write_test_file(src, size)
+        cp_seconds = time_cp(src, os.path.join(work, "copy.bin"))
+        print(f"cp:  {cp_seconds:.2f} s, {size / MIB / cp_seconds:.0f} MiB/s", flush=True)
+
+        proc, url = start_server(os.path.join(work, "data"))
+        component_id = str(uuid.uuid4())
+        metadata = upload_metadata(url, component_id, size, checksum)
+        sampler = RssSampler(proc.pid)
+        sampler.start()
+        put_seconds = put_file(metadata["url"], metadata.get("headers") or {}, src, size)
+        sampler.stop.set()
+        sampler.join()
+        growth = sampler.peak - sampler.baseline
+        print(f"PUT: {put_seconds:.2f} s, {size / MIB / put_seconds:.0f} MiB/s", flush=True)
+        print(f"server RSS: {sampler.baseline:.0f} MB before, {sampler.peak:.0f} MB peak during the PUT")
+        stored = os.path.join(work, "data", "files", component_id)
+        if os.path.exists(stored) and os.path.getsize(stored) != size:
+            raise SystemExit("the stored upload has the wrong size")
+        ratio = cp_seconds / put_seconds
+        print(
+            f"RESULT devserver_put ratio={ratio:.2f} put_mib_s={size / MIB / put_seconds:.1f} "
+            f"cp_mib_s={size / MIB / cp_seconds:.1f} rss_growth_mb={growth:.1f}",
+            flush=True,
+        )
+        return 0
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

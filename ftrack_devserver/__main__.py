@@ -1,0 +1,5 @@
+import sys
+
+from ftrack_devserver.cli import main
+
+sys.exit(main())
