@@ -19,7 +19,9 @@ class FtrackCredential(models.Model):
         PERSONAL = "personal", "Personal API key"
         SERVICE = "service", "Project service key"
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ftrack_credential")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ftrack_credential"
+    )
     api_user = models.CharField(max_length=255, help_text="ftrack username")
     # Fernet token of the API key; never logged, never returned by any page or API.
     api_key_encrypted = models.TextField()
@@ -71,6 +73,10 @@ class Upload(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Lease held by the one PATCH currently writing this upload (a conditional UPDATE claims it, so
+    # it works the same on SQLite and PostgreSQL); a concurrent PATCH finds it taken and gets 409.
+    patch_lock = models.CharField(max_length=32, blank=True)
+    patch_lock_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -140,7 +146,9 @@ class PublishJob(models.Model):
     sequence_pattern = models.CharField(max_length=255, blank=True)
     # Target in ftrack
     context_id = models.CharField(max_length=64, help_text="ftrack Task (or other context) id")
-    context_path = models.CharField(max_length=512, blank=True, help_text="readable, e.g. demo / sq010 / sh010 / compositing")
+    context_path = models.CharField(
+        max_length=512, blank=True, help_text="readable, e.g. demo / sq010 / sh010 / compositing"
+    )
     project_id = models.CharField(max_length=64, blank=True)
     asset_name = models.CharField(max_length=255)
     asset_type = models.CharField(max_length=64, default="Upload")
@@ -183,6 +191,9 @@ class PublishJob(models.Model):
             # watchdog: running jobs whose heartbeat went quiet
             models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
             models.Index(fields=["project_id", "-created_at"], name="job_project_recent"),
+            # dashboard pages are keyed on the id, newest first, optionally filtered by status/project
+            models.Index(fields=["status", "-id"], name="job_status_newest"),
+            models.Index(fields=["project_id", "-id"], name="job_project_newest"),
         ]
 
     def __str__(self) -> str:
@@ -205,6 +216,9 @@ class JobUpload(models.Model):
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["job", "upload"], name="jobupload_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.position}: {self.upload_id}"
+
 
 class JobEvent(models.Model):
     """Timeline of a job; doubles as the audit trail (who retried, who cancelled)."""
@@ -221,6 +235,9 @@ class JobEvent(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["job", "at"], name="jobevent_job_at")]
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.stage}".strip()
+
 
 class Notification(models.Model):
     """In-app notification centre entry."""
@@ -234,3 +251,6 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "is_read"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return self.message

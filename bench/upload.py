@@ -1,0 +1,313 @@
+"""How fast does the portal take a tus upload, compared with ``cp`` on the same disk?
+
+1. Write a test file of ``--size`` bytes (default 256 MiB) into a temp folder on the data disk.
+2. Baseline: ``cp`` it to a sibling file on the same disk and flush the copy (``sync FILE``): the
+   portal flushes a completed upload before acknowledging it, so the fair baseline is a durable copy.
+   The page-cache-only ``cp`` time is printed too.
+3. Start the portal under gunicorn (one sync worker, free port, temp SQLite database, partial and
+   staging folders in the same temp folder), with a producer and an API token.
+4. Upload the file over tus in ``--chunk`` PATCHes (default 64 MiB), streamed from disk, timing from
+   the creating POST to the last response (which includes completion: MD5, probe, move to staging).
+   cp and tus alternate for ``--rounds`` (default 3), each from a clean page cache; the best run of
+   each counts, because the disk is shared with other work. Meanwhile sample the RSS of the gunicorn master and worker from /proc to show memory stays flat.
+5. Check the server's MD5 against the file's, print the figures and one last line
+   ``RESULT upload ratio=<cp seconds / tus seconds> tus_mib_s=.. cp_mib_s=.. rss_growth_mb=..``
+   (ratio 1.0 means the upload is as fast as cp; the target is >= 0.5, RSS growth < 100 MB).
+
+Usage: ``python bench/upload.py [--size 1G] [--chunk 64M] [--dir PATH] [--keep]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from urllib.parse import urlsplit
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MIB = 1 << 20
+PIECE = MIB
+
+
+def parse_size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().removesuffix("IB").removesuffix("B")
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+def write_test_file(path: str, size: int) -> str:
+    """Data that does not compress (a random MiB with a counter); returns its base64 MD5."""
+    digest = hashlib.md5()
+    block = os.urandom(PIECE)
+    with open(path, "wb") as out:
+        written, n = 0, 0
+        while written < size:
+            piece = (n.to_bytes(8, "big") + block[8:])[: size - written]
+            out.write(piece)
+            digest.update(piece)
+            written += len(piece)
+            n += 1
+    return base64.b64encode(digest.digest()).decode()
+
+
+def rss_kib(pid: int) -> int:
+    """VmRSS of a process and all its descendants, in KiB (0 for processes that are gone)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            match = re.search(r"^VmRSS:\s+(\d+)", fh.read(), re.M)
+            total += int(match.group(1)) if match else 0
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                total += sum(rss_kib(int(child)) for child in fh.read().split())
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return total
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stopped = pid, 0, threading.Event()
+
+    def run(self):
+        while not self.stopped.is_set():
+            self.peak = max(self.peak, rss_kib(self.pid))
+            self.stopped.wait(0.05)
+
+
+def portal_env(work: str) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "STAGING_S3_BUCKET")}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DEBUG": "false",
+            "SECRET_KEY": base64.b64encode(os.urandom(40)).decode(),
+            "CREDENTIAL_KEYS": Fernet.generate_key().decode(),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SESSION_COOKIE_SECURE": "false",
+            "DATABASE_URL": f"sqlite:///{work}/bench.sqlite3",
+            "UPLOAD_PARTIAL_DIR": f"{work}/partial",
+            "STAGING_DIR": f"{work}/staging",
+            "MAX_UPLOAD_SIZE": str(1 << 50),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    return env
+
+
+def start_portal(work: str, env: dict[str, str], server: str) -> tuple[subprocess.Popen, str, str]:
+    """Migrate, make a producer with a token, start gunicorn; returns (process, base URL, token)."""
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True)
+    script = (
+        "from django.contrib.auth.models import Group, User;"
+        "from rest_framework.authtoken.models import Token;"
+        "u = User.objects.create_user('bench.producer');"
+        "u.groups.add(Group.objects.get(name='producer'));"
+        "print(Token.objects.create(user=u).key)"
+    )
+    token = subprocess.run(
+        [python, "manage.py", "shell", "-c", script],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()[-1]
+    log_path = os.path.join(work, "server.log")
+    if server == "gunicorn":
+        gunicorn = os.path.join(os.path.dirname(python), "gunicorn")
+        command = [gunicorn, "portal.wsgi", "-b", "127.0.0.1:0", "-w", "1", "--timeout", "900"]
+        command += ["--log-file", log_path]
+        listening = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
+        port = None
+    else:
+        # runserver cannot take port 0: pick a free one.
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        command = [python, "manage.py", "runserver", "--noreload", "--nothreading", f"127.0.0.1:{port}"]
+        listening = None
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{server} exited: see {log_path}")
+        if listening is not None:
+            with open(log_path) as fh:
+                match = listening.search(fh.read())
+            if match:
+                return proc, match.group(1), token
+        else:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    return proc, f"http://127.0.0.1:{port}", token
+        time.sleep(0.05)
+    proc.kill()
+    raise SystemExit(f"{server} did not start in 30 s")
+
+
+def tus_upload(base: str, token: str, path: str, chunk: int) -> tuple[str, float]:
+    """Upload over tus with raw HTTP/1.1 (Content-Length, body streamed from disk); returns (url, seconds)."""
+    size = os.path.getsize(path)
+    host = urlsplit(base)
+    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=900)
+    auth = {"Tus-Resumable": "1.0.0", "Authorization": f"Token {token}"}
+    meta = "filename " + base64.b64encode(os.path.basename(path).encode()).decode()
+    started = time.perf_counter()
+    conn.request(
+        "POST", "/api/uploads/", headers={**auth, "Upload-Length": str(size), "Upload-Metadata": meta}
+    )
+    response = conn.getresponse()
+    response.read()
+    if response.status != 201:
+        raise SystemExit(f"create failed: {response.status}")
+    location = urlsplit(response.headers["Location"]).path
+    offset = 0
+    with open(path, "rb") as fh:
+        while offset < size:
+            length = min(chunk, size - offset)
+            conn.putrequest("PATCH", location)
+            headers = {
+                **auth,
+                "Upload-Offset": str(offset),
+                "Content-Type": "application/offset+octet-stream",
+            }
+            for name, value in {**headers, "Content-Length": str(length)}.items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            remaining = length
+            while remaining:
+                piece = fh.read(min(PIECE, remaining))
+                conn.send(piece)
+                remaining -= len(piece)
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 204:
+                raise SystemExit(f"PATCH at {offset} failed: {response.status} {body[:200]!r}")
+            offset = int(response.headers["Upload-Offset"])
+    seconds = time.perf_counter() - started
+    conn.close()
+    return location, seconds
+
+
+def fetch_state(base: str, token: str, location: str) -> dict:
+    host = urlsplit(base)
+    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+    conn.request("GET", location, headers={"Authorization": f"Token {token}"})
+    return json.loads(conn.getresponse().read())
+
+
+def timed_cp(source: str, target: str) -> tuple[float, float]:
+    """(seconds for cp alone, seconds for cp + flushing the copy to disk)."""
+    subprocess.run(["sync"], check=True)
+    started = time.perf_counter()
+    subprocess.run(["cp", source, target], check=True)
+    cached = time.perf_counter() - started
+    subprocess.run(["sync", target], check=True)
+    durable = time.perf_counter() - started
+    os.unlink(target)
+    return cached, durable
+
+
+def delete_upload(base: str, token: str, location: str) -> None:
+    host = urlsplit(base)
+    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+    conn.request("DELETE", location, headers={"Tus-Resumable": "1.0.0", "Authorization": f"Token {token}"})
+    conn.getresponse().read()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="256M", help="test file size, e.g. 256M, 1G")
+    parser.add_argument("--chunk", default="64M", help="tus PATCH size")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternate cp and tus this often; best of each counts"
+    )
+    parser.add_argument("--server", choices=["gunicorn", "runserver"], default="gunicorn")
+    parser.add_argument("--dir", default=None, help="work folder parent (default: var/ in the repo)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args()
+    size, chunk = parse_size(args.size), parse_size(args.chunk)
+
+    parent = args.dir or os.path.join(REPO, "var")
+    os.makedirs(parent, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="bench-upload-", dir=parent)
+    proc = None
+    try:
+        source = os.path.join(work, "bench.mov")
+        expected_md5 = write_test_file(source, size)
+        env = portal_env(work)
+        proc, base, token = start_portal(work, env, args.server)
+        # Warm-up: a tiny upload loads every module (PyAV, storage) before the baseline is taken.
+        warm = os.path.join(work, "warm.mov")
+        with open(warm, "wb") as fh:
+            fh.write(os.urandom(4096))
+        tus_upload(base, token, warm, chunk)
+        baseline = rss_kib(proc.pid)
+
+        # The machine is shared and disk speed wanders, so cp and tus alternate, each run starting
+        # with nothing dirty in the page cache, and the best run of each is compared.
+        cp_cached, cp_durable, tus_runs = [], [], []
+        sampler = RssSampler(proc.pid)
+        sampler.start()
+        for _ in range(args.rounds):
+            cached, durable = timed_cp(source, os.path.join(work, "copy.mov"))
+            cp_cached.append(cached)
+            cp_durable.append(durable)
+            subprocess.run(["sync"], check=True)
+            location, seconds = tus_upload(base, token, source, chunk)
+            tus_runs.append(seconds)
+            state = fetch_state(base, token, location)
+            if state["md5"] != expected_md5 or state["offset"] != size:
+                raise SystemExit(f"upload mismatch: server md5 {state['md5']} offset {state['offset']}")
+            delete_upload(base, token, location)
+        sampler.stopped.set()
+        sampler.join()
+
+        best_tus, best_cp, best_cached = min(tus_runs), min(cp_durable), min(cp_cached)
+        growth_mb = max(0, sampler.peak - baseline) / 1024
+        mib = size / MIB
+
+        def runs(values):
+            return " ".join(f"{v:.2f}" for v in values)
+
+        print(f"file        {mib:.0f} MiB in {chunk / MIB:.0f} MiB chunks, {args.server}, work dir {work}")
+        print(f"cp + sync   best {best_cp:.2f} s  {mib / best_cp:.1f} MiB/s   runs {runs(cp_durable)}")
+        print(f"cp (cache)  best {best_cached:.2f} s  {mib / best_cached:.1f} MiB/s   runs {runs(cp_cached)}")
+        print(f"tus         best {best_tus:.2f} s  {mib / best_tus:.1f} MiB/s   runs {runs(tus_runs)}")
+        print("            (tus includes completion: MD5, probe, fsync, move into staging)")
+        print(f"ratio vs page-cache-only cp: {best_cached / best_tus:.2f}")
+        print(f"server RSS  baseline {baseline / 1024:.1f} MB, peak {sampler.peak / 1024:.1f} MB")
+        print(f"md5         {expected_md5} (server agrees)")
+        print(
+            f"RESULT upload ratio={best_cp / best_tus:.2f} tus_mib_s={mib / best_tus:.1f} "
+            f"cp_mib_s={mib / best_cp:.1f} rss_growth_mb={growth_mb:.1f}"
+        )
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""Settings of the Review Portal, read from the environment (and an optional `.env` file).
+
+Every variable, its default and its meaning is listed in docs/settings.md; `.env.example` is a
+starting point. Development needs no variable at all (DEBUG defaults to on, SQLite, local staging);
+production sets DEBUG=false, which makes SECRET_KEY and CREDENTIAL_KEYS mandatory.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+# A local .env is a convenience for development; real deployments pass real environment variables,
+# which win over the file.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _duration(name: str, default: str) -> timedelta:
+    """Read a duration such as "24h", "90m", "45s", "2d" or plain seconds ("3600")."""
+    raw = env.str(name, default=default).strip().lower()
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd]?)", raw)
+    if not match:
+        raise ImproperlyConfigured(f"{name} must be a duration like 24h, 90m, 3600 (got {raw!r})")
+    number, unit = float(match.group(1)), match.group(2) or "s"
+    return timedelta(seconds=number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
+
+
+# --- Core -----------------------------------------------------------------------------------------
+DEBUG = env.bool("DEBUG", default=True)
+
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
+else:
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    if not SECRET_KEY:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    # Before staticfiles so that runserver serves static files the way production does.
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "publishing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process, the worker and the tests share one file: wait for a lock instead of failing
+    # at once, and take the write lock at BEGIN so that a transaction never has to upgrade later.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    if DATABASES["default"]["NAME"] != ":memory:":
+        # A fresh checkout has no var/ yet; SQLite cannot create the folder itself.
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# --- Authentication and sessions ------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# A sliding session: every request pushes the expiry SESSION_COOKIE_AGE further out, so a producer
+# whose 2-hour upload keeps sending chunks is never logged out half-way.
+SESSION_COOKIE_AGE = int(_duration("SESSION_COOKIE_AGE", "14d").total_seconds())
+SESSION_SAVE_EVERY_REQUEST = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+# --- Internationalisation -------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files and storage ---------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Development serves straight from static/ (no collectstatic needed); production from STATIC_ROOT.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start when it is missing
+
+STAGING_S3_BUCKET = env.str("STAGING_S3_BUCKET", default="")
+STAGING_DIR = Path(env.str("STAGING_DIR", default=str(VAR_DIR / "staging")))
+if STAGING_S3_BUCKET:
+    _staging = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STAGING_S3_BUCKET,
+            "location": env.str("STAGING_S3_PREFIX", default=""),
+            "region_name": env.str("STAGING_S3_REGION", default="") or None,
+            "endpoint_url": env.str("STAGING_S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("STAGING_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("STAGING_S3_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+            # Staged media is private: workers read it with credentials, nobody gets a public URL.
+            "querystring_auth": True,
+        },
+    }
+else:
+    _staging = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": STAGING_DIR},
+    }
+
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "media"},
+    },
+    # The manifest storage needs collectstatic to have run; development and tests serve the files as
+    # they are.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+    "staging": _staging,
+}
+
+# --- Uploads (tus) --------------------------------------------------------------------------------
+UPLOAD_PARTIAL_DIR = Path(env.str("UPLOAD_PARTIAL_DIR", default=str(VAR_DIR / "partial")))
+MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=50 * 1024**3)
+UPLOAD_EXPIRY = _duration("UPLOAD_EXPIRY", "24h")
+UPLOAD_CHUNK_SIZE = env.int("UPLOAD_CHUNK_SIZE", default=64 * 1024**2)
+# A PATCH holds a short lease on its upload; a lease not refreshed for this long (its process died)
+# may be taken over by the next PATCH.
+UPLOAD_LOCK_TIMEOUT = _duration("UPLOAD_LOCK_TIMEOUT", "120s")
+ALLOWED_UPLOAD_EXTENSIONS = [
+    ext.lower() if ext.startswith(".") else f".{ext.lower()}"
+    for ext in env.list(
+        "ALLOWED_UPLOAD_EXTENSIONS",
+        default=[
+            # movies
+            ".mov", ".mp4", ".m4v", ".mkv", ".avi", ".mxf", ".webm",
+            # stills and sequence frames
+            ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".dpx", ".tga", ".bmp", ".gif",
+        ],
+    )
+]  # fmt: skip
+# The tus view streams request bodies itself and never touches request.body, so Django's in-memory
+# limit (DATA_UPLOAD_MAX_MEMORY_SIZE, left at its 2.5 MB default for forms) does not apply to chunks.
+
+# --- Secrets at rest ------------------------------------------------------------------------------
+CREDENTIAL_KEYS = env.list("CREDENTIAL_KEYS", default=[])
+if not CREDENTIAL_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "CREDENTIAL_KEYS must be set when DEBUG is off (Fernet keys, comma-separated)."
+        )
+    # Development only: a key derived from SECRET_KEY, so that stored credentials survive restarts.
+    CREDENTIAL_KEYS = [base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]
+
+# --- ftrack ---------------------------------------------------------------------------------------
+FTRACK_SERVER = env.str("FTRACK_SERVER", default="http://127.0.0.1:8010").rstrip("/")
+FTRACK_CACHE_TTL = env.int("FTRACK_CACHE_TTL", default=300)
+FTRACK_TIMEOUT = env.int("FTRACK_TIMEOUT", default=60)
+FTRACK_SESSION_POOL_SIZE = env.int("FTRACK_SESSION_POOL_SIZE", default=8)
+FTRACK_SESSION_IDLE_TIMEOUT = env.int("FTRACK_SESSION_IDLE_TIMEOUT", default=600)
+FTRACK_SCHEMA_CACHE_DIR = env.str("FTRACK_SCHEMA_CACHE_DIR", default=str(VAR_DIR / "ftrack-schema"))
+FTRACK_PLUGIN_PATHS = env.list("FTRACK_PLUGIN_PATHS", default=[])
+FTRACK_EVENTS_ENABLED = env.bool("FTRACK_EVENTS_ENABLED", default=False)
+
+# --- Publishing -----------------------------------------------------------------------------------
+PUBLISH_MAX_ATTEMPTS = env.int("PUBLISH_MAX_ATTEMPTS", default=5)
+PUBLISH_RETRY_BASE = env.int("PUBLISH_RETRY_BASE", default=30)
+PUBLISH_RETRY_CEILING = env.int("PUBLISH_RETRY_CEILING", default=900)
+PUBLISH_STALL_AFTER = env.int("PUBLISH_STALL_AFTER", default=600)
+
+# --- Redis and Celery -----------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_RESULT_EXPIRES = 24 * 3600
+
+# --- Email ----------------------------------------------------------------------------------------
+# Mail goes to the console until an SMTP server is named.
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Review Portal <portal@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Production hardening -------------------------------------------------------------------------
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    # Behind a TLS-terminating proxy (set SECURE_PROXY_SSL_HEADER=true only when that proxy strips it).
+    if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Logging --------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.server": {"level": "WARNING"}},
+}
