@@ -1,0 +1,295 @@
+"""ftrack sessions: one per (portal user, credential version), pooled per process.
+
+Opening a session costs one or two round trips (server information, schemas) and builds every
+entity class, so a worker keeps each user's session for the next job. The pool is bounded (least
+recently used goes first), drops sessions idle for longer than FTRACK_SESSION_IDLE_TIMEOUT, and a
+credential change (its ``version`` goes up) retires the old session. Schemas are cached on disk per
+server; the client re-downloads them only when the server's ``schema_hash`` changes.
+
+Sessions are not thread-safe, so whoever uses one holds its lock (``use_session``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import ftrack_api
+import ftrack_api.exception
+import requests
+from django.conf import settings
+
+from publishing.errors import FtrackCredentialRejected, FtrackUnavailable, MissingCredential, classify
+from publishing.ftrack.cache import build_session_cache
+
+log = logging.getLogger(__name__)
+
+# Actions that only read: safe to send again when the connection dropped or the server hiccuped.
+_READ_ONLY_ACTIONS = {"query", "query_server_information", "query_schemas", "get_upload_metadata"}
+
+
+def server_url() -> str:
+    return getattr(settings, "FTRACK_SERVER", "http://127.0.0.1:8010").rstrip("/")
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+class PortalSession(ftrack_api.Session):
+    """The real client, plus a few quick in-place retries of read-only calls.
+
+    Reads are idempotent, so a dropped connection or a 5xx on a query is retried here (bounded,
+    with a short backoff) instead of failing the whole publish stage. Commits and encode requests
+    are never retried here: the publisher checks what exists in ftrack before trying those again.
+    """
+
+    read_retries = 4
+
+    def call(self, data):
+        actions = {op.get("action") for op in data if isinstance(op, dict)}
+        if not actions or not actions <= _READ_ONLY_ACTIONS:
+            return super().call(data)
+        delay = 0.05
+        for attempt in range(self.read_retries + 1):
+            try:
+                return super().call(data)
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if attempt == self.read_retries or not classify(exc).retryable:
+                    raise
+                time.sleep(delay)  # backoff between real retries, not synchronisation
+                delay = min(delay * 2, 1.0)
+
+
+def schema_cache_dir(url: str) -> str:
+    """One folder per server: the client's cache file name is fixed, so servers must not share it."""
+    base = _setting("FTRACK_SCHEMA_CACHE_DIR", None) or os.path.join(
+        str(getattr(settings, "BASE_DIR", ".")), "var", "ftrack-schemas"
+    )
+    path = os.path.join(str(base), hashlib.sha1(url.encode()).hexdigest()[:12])
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def open_session(api_user: str, api_key: str, *, cache=None) -> ftrack_api.Session:
+    """Open a real ftrack session with the portal's options; errors are PublishErrors."""
+    url = server_url()
+    try:
+        return PortalSession(
+            server_url=url,
+            api_user=api_user,
+            api_key=api_key,
+            auto_connect_event_hub=False,
+            schema_cache_path=schema_cache_dir(url),
+            plugin_paths=list(_setting("FTRACK_PLUGIN_PATHS", [])),
+            plugin_arguments=dict(_setting("FTRACK_PLUGIN_ARGUMENTS", {})),
+            timeout=_setting("FTRACK_TIMEOUT", 60),
+            cache=cache,
+        )
+    except Exception as exc:
+        raise classify(exc, api_user=api_user) from None
+
+
+def verify_credential(api_user: str, api_key: str) -> dict:
+    """Check a key against ftrack and return the ftrack User it belongs to.
+
+    Raises FtrackCredentialRejected or FtrackUnavailable (both PublishError).
+    """
+    session = open_session(api_user, api_key)
+    try:
+        users = session.query(
+            f'select id, username, first_name, last_name, email from User where username is "{_quote(api_user)}"'
+        ).all()
+        if not users:
+            raise FtrackCredentialRejected(api_user)
+        user = users[0]
+        return {
+            "id": user["id"],
+            "username": user["username"],
+            "name": " ".join(p for p in (user["first_name"], user["last_name"]) if p) or user["username"],
+            "email": user["email"] or "",
+        }
+    except (ftrack_api.exception.Error, requests.RequestException, ValueError) as exc:
+        raise classify(exc, api_user=api_user) from None
+    finally:
+        session.close()
+
+
+def _quote(text: str) -> str:
+    return str(text).replace("\\", "").replace('"', "")
+
+
+@dataclass
+class _Entry:
+    session: ftrack_api.Session
+    user_id: int
+    credential_key: tuple  # (user, credential, version, api_user): a change means a new session
+    api_user: str
+    last_used: float = field(default_factory=time.monotonic)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+class SessionPool:
+    def __init__(self, size: int, idle_timeout: float):
+        self.size = max(1, size)
+        self.idle_timeout = idle_timeout
+        self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def entry_for(self, user) -> _Entry:
+        credential = credential_of(user)
+        key = (user.pk, credential.pk, credential.version, credential.api_user)
+        with self._lock:
+            self._forget_if_forked()
+            retired = self._retire(user.pk, key)
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                entry.last_used = time.monotonic()
+        for old in retired:
+            _close_quietly(old)
+        if entry is not None:
+            return entry
+
+        session = open_session(
+            credential.api_user,
+            credential_api_key(credential),
+            cache=build_session_cache(f"{user.pk}-{credential.api_user}"),
+        )
+        entry = _Entry(session, user.pk, key, credential.api_user)
+        with self._lock:
+            existing = self._entries.get(key)
+            if existing is not None:  # another thread opened one meanwhile; keep the first
+                _close_quietly(entry)
+                return existing
+            self._entries[key] = entry
+            evicted = []
+            while len(self._entries) > self.size:
+                _, oldest = self._entries.popitem(last=False)
+                evicted.append(oldest)
+        for old in evicted:
+            _close_quietly(old)
+        return entry
+
+    def _retire(self, user_id: int, current: tuple) -> list[_Entry]:
+        """Drop idle sessions and sessions of an older credential of this user (lock held)."""
+        now = time.monotonic()
+        gone = []
+        for key, entry in list(self._entries.items()):
+            stale_credential = entry.user_id == user_id and entry.credential_key != current
+            idle = now - entry.last_used > self.idle_timeout
+            if stale_credential or idle:
+                gone.append(self._entries.pop(key))
+        return gone
+
+    def _forget_if_forked(self) -> None:
+        # A forked worker child must not share its parent's sockets.
+        if os.getpid() != self._pid:
+            self._entries.clear()
+            self._pid = os.getpid()
+
+    def discard(self, user) -> None:
+        with self._lock:
+            gone = [self._entries.pop(k) for k in list(self._entries) if k[0] == user.pk]
+        for old in gone:
+            _close_quietly(old)
+
+    def close_all(self) -> None:
+        with self._lock:
+            gone = list(self._entries.values())
+            self._entries.clear()
+        for old in gone:
+            _close_quietly(old)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _close_quietly(entry: _Entry) -> None:
+    try:
+        with entry.lock:
+            entry.session.close()
+    except Exception:  # closing is best effort
+        log.debug("closing ftrack session failed", exc_info=True)
+
+
+def credential_of(user):
+    from publishing.models import FtrackCredential
+
+    try:
+        credential = user.ftrack_credential
+    except FtrackCredential.DoesNotExist:
+        raise MissingCredential(getattr(user, "username", "")) from None
+    if not credential.api_key_encrypted:
+        raise MissingCredential(getattr(user, "username", ""))
+    return credential
+
+
+def credential_api_key(credential) -> str:
+    """The plain API key; the credentials service owns decryption (service keys included)."""
+    try:
+        from publishing.services.credentials import credential_api_key as service_key
+    except ImportError:
+        from publishing.crypto import decrypt_secret
+
+        return decrypt_secret(credential.api_key_encrypted)
+    return service_key(credential)
+
+
+_pool: SessionPool | None = None
+_pool_lock = threading.Lock()
+
+
+def pool() -> SessionPool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = SessionPool(
+                size=int(_setting("FTRACK_SESSION_POOL_SIZE", 8)),
+                idle_timeout=float(_setting("FTRACK_SESSION_IDLE_TIMEOUT", 900)),
+            )
+        return _pool
+
+
+def session_for(user) -> ftrack_api.Session:
+    """The pooled session of ``user`` (worker side: one job at a time per process)."""
+    return pool().entry_for(user).session
+
+
+@contextmanager
+def use_session(user):
+    """Borrow the pooled session of ``user`` for exclusive use by this thread."""
+    entry = pool().entry_for(user)
+    with entry.lock:
+        yield entry.session
+
+
+def close_all_sessions() -> None:
+    if _pool is not None:
+        _pool.close_all()
+
+
+def mark_credential_unhealthy(user, message: str) -> None:
+    from django.utils import timezone
+
+    from publishing.models import FtrackCredential
+
+    FtrackCredential.objects.filter(user=user).update(
+        is_healthy=False, last_error=message, updated_at=timezone.now()
+    )
+    pool().discard(user)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    return isinstance(classify(exc), FtrackUnavailable)
+
+
+atexit.register(close_all_sessions)
