@@ -1,0 +1,1 @@
+"""JSON API of the portal (Django REST framework)."""

@@ -1,0 +1,64 @@
+"""One error shape for every JSON answer: {"error": {"code", "message", "details"?}}."""
+
+from __future__ import annotations
+
+import logging
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from publishing.errors import ContextNotFound, FtrackCredentialRejected, FtrackUnavailable, MissingCredential
+
+log = logging.getLogger(__name__)
+
+# ftrack problems → HTTP status and code. Their messages are written for producers and carry no secret.
+FTRACK_ERRORS = (
+    (MissingCredential, status.HTTP_409_CONFLICT, "missing_credential"),
+    (FtrackCredentialRejected, status.HTTP_403_FORBIDDEN, "credential_rejected"),
+    (ContextNotFound, status.HTTP_404_NOT_FOUND, "context_not_found"),
+    (FtrackUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, "ftrack_unavailable"),
+)
+
+DEFAULT_MESSAGES = {
+    "missing_credential": "Connect your ftrack account first: enter your ftrack username and API key.",
+    "credential_rejected": "ftrack rejected your API key. Enter a new one on the credentials page.",
+    "context_not_found": "This ftrack context does not exist or you cannot see it.",
+    "ftrack_unavailable": "ftrack is not answering right now. Try again shortly.",
+}
+
+
+def error_body(code: str, message: str, details=None) -> dict:
+    error = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}
+
+
+def api_exception_handler(exc, context):
+    for error_class, http_status, code in FTRACK_ERRORS:
+        if isinstance(exc, error_class):
+            message = getattr(exc, "message", None) or str(exc) or DEFAULT_MESSAGES[code]
+            return Response(error_body(code, message), status=http_status)
+    if isinstance(exc, exceptions.APIException):
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        if isinstance(exc, exceptions.ValidationError):
+            body = error_body("invalid", "Some parameters are missing or wrong.", exc.detail)
+        else:
+            codes = exc.get_codes()
+            code = codes if isinstance(codes, str) else exc.default_code
+            body = error_body(code, str(exc.detail))
+        return Response(body, status=exc.status_code, headers=headers)
+    # Anything else is a bug: let Django's 500 handling log it (it never includes request secrets).
+    return None
+
+
+class PortalAPIView(APIView):
+    """Base class of our API views: the error shape above regardless of global DRF settings."""
+
+    def get_exception_handler(self):
+        return api_exception_handler

@@ -1,0 +1,29 @@
+"""Small template helpers for the portal pages."""
+
+from django import template
+
+from publishing.views.access import can_upload, role_label
+
+register = template.Library()
+
+
+@register.filter
+def portal_role(user) -> str:
+    """The user's role as shown in the header ("Producer", "Coordinator", "Admin")."""
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    return role_label(user)
+
+
+@register.filter
+def percent(value) -> int:
+    """0..1 progress as a whole percentage, clamped."""
+    try:
+        return max(0, min(100, round(float(value) * 100)))
+    except (TypeError, ValueError):
+        return 0
+
+
+@register.filter
+def may_upload(user) -> bool:
+    return getattr(user, "is_authenticated", False) and can_upload(user)

@@ -1,0 +1,1 @@
+"""Portal pages, split by subject: pages (home, errors), credentials, upload + submit, batches."""
