@@ -1,0 +1,235 @@
+"""The upload page in Chromium against the real portal (live_server), tus endpoint and ftrack dev server.
+
+1. A producer drops a movie and a 10-frame PNG sequence; the frames become one item.
+2. Both items upload to 100 % over tus.
+3. The task is found with the typeahead search and picked through the project → task cascade.
+4. A refusal from the server is shown next to the item; fixed, publishing lands on the batch page
+   with two queued jobs.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOT = "/tmp/review-portal-upload-page.png"
+
+
+def _file_input(page):
+    # Dashboard renders one input for files and one (webkitdirectory) for folders; we want the first.
+    return page.locator("#uppy-dashboard input[type=file]:not([webkitdirectory])").first
+
+
+def _uploads_requests(page) -> list[str]:
+    seen: list[str] = []
+    page.on("request", lambda request: seen.append(request.url) if "/api/uploads/" in request.url else None)
+    return seen
+
+
+def _item(page, kind: str):
+    return page.locator(f"#upload-items li[data-kind={kind}]")
+
+
+def test_upload_flow_publishes_movie_and_sequence(producer_page, live_server, media_dir):
+    page = producer_page
+    page.goto(live_server.url + reverse("publishing:upload"))
+    expect(page.locator("#context-level-0 option", has_text="demo")).to_have_count(1)
+    expect(page.locator("#upload-restrictions")).to_contain_text(".mov")
+    submit = page.get_by_role("button", name="Publish")
+    expect(submit).to_be_disabled()
+
+    frames = sorted(media_dir.glob("shot.*.png"))
+    assert len(frames) == 10
+    _file_input(page).set_input_files([media_dir / "comp_v001.mov", *frames])
+
+    # 1. Eleven files, two items: the frames are one sequence with its range.
+    expect(page.locator("#upload-items > li")).to_have_count(2)
+    sequence = _item(page, "sequence")
+    expect(sequence).to_contain_text("shot.####.png — frames 1001–1010")
+    expect(sequence).not_to_contain_text("missing")
+    expect(sequence.get_by_label("Asset name")).to_have_value("shot")
+    expect(_item(page, "movie").get_by_label("Asset name")).to_have_value("comp_v001")
+
+    # 2. Upload over tus; the submit stays disabled until every file is in and a task is chosen.
+    page.locator(".uppy-StatusBar-actionBtn--upload").click()
+    expect(sequence.locator(".rp-item-percent")).to_have_text("100 %", timeout=60_000)
+    expect(_item(page, "movie").locator(".rp-item-percent")).to_have_text("100 %", timeout=60_000)
+    expect(page.locator("#upload-status")).to_contain_text("All files uploaded")
+    expect(submit).to_be_disabled()
+    expect(page.locator("#publish-submit-hint")).to_contain_text("choose a task")
+
+    # 3a. Typeahead: the search lists matching tasks with their path; Escape closes, a click picks.
+    search = page.get_by_role("combobox", name=re.compile("Search a task"))
+    search.fill("compositing")
+    results = page.get_by_role("listbox", name="Matching tasks and shots")
+    expect(results).to_be_visible()
+    search.press("ArrowDown")
+    expect(search).to_have_attribute("aria-activedescendant", "context-result-0")
+    search.press("Escape")
+    expect(results).to_be_hidden()
+    search.fill("composit")
+    results.get_by_role("option").filter(has_text=re.compile(r"sq010 / sh010 / compositing")).click()
+    expect(page.locator("[data-picker-chosen]")).to_have_text(
+        "Publishing to demo / sq010 / sh010 / compositing"
+    )
+    expect(submit).to_be_enabled()
+
+    # 3b. The cascade: project → sequence → shot → task.
+    levels = page.locator("[data-picker-levels]")
+    levels.get_by_label("Project", exact=True).select_option(label="demo")
+    levels.get_by_label("Sequence", exact=True).select_option(label="sq010")
+    levels.get_by_label("Shot", exact=True).select_option(label="sh010")
+    expect(page.locator("[data-picker-chosen]")).to_contain_text("is a Shot: choose one of its tasks")
+    expect(submit).to_be_disabled()
+    levels.get_by_label("Task", exact=True).select_option(label="compositing")
+    expect(page.locator("[data-picker-chosen]")).to_have_text(
+        "Publishing to demo / sq010 / sh010 / compositing"
+    )
+
+    expect(page.get_by_label("Asset type")).to_have_value("Upload")
+    page.get_by_label("Comment").fill("First pass, please check the edges.")
+    page.get_by_label("Filter ftrack users").fill("ana")
+    page.locator("#reviewer-list li:visible input").first.check()
+    expect(page.locator("[data-reviewer-summary]")).to_contain_text("Reviewers:")
+    expect(page.get_by_label(re.compile("Encode for review"))).to_be_checked()
+    page.screenshot(path=SCREENSHOT, full_page=True)
+
+    # 4. A server-side refusal (400 with item_errors) shows next to the item it is about.
+    movie_name = _item(page, "movie").get_by_label("Asset name")
+    movie_name.fill("  ")
+    submit.click()
+    expect(_item(page, "movie").locator(".rp-item-error")).to_have_text("Give the asset a name.")
+    expect(movie_name).to_have_attribute("aria-invalid", "true")
+    expect(_item(page, "sequence").locator(".rp-item-error")).to_be_hidden()
+    expect(page.locator("#publish-form-error")).to_contain_text("correct the highlighted fields")
+    movie_name.fill("comp_v001")
+
+    # 5. Publish → the batch page, one queued job per item.
+    expect(submit).to_be_enabled()
+    submit.click()
+    page.wait_for_url(re.compile(r"/batches?/\d+"), timeout=30_000)
+    jobs = page.get_by_role("list", name="Items of this batch").get_by_role("listitem")
+    expect(jobs).to_have_count(2)
+    expect(jobs.filter(has_text="Queued")).to_have_count(2)
+    expect(jobs.filter(has_text="shot.%04d.png · frames 1001–1010 (10 files)")).to_have_count(1)
+    expect(jobs.filter(has_text="comp_v001.mov")).to_have_count(1)
+    expect(page.locator(".facts")).to_contain_text("First pass, please check the edges.")
+    expect(page.locator(".facts")).to_contain_text("Ana")
+
+    from publishing.models import PublishBatch
+
+    batch = PublishBatch.objects.get()
+    kinds = sorted(batch.jobs.values_list("kind", "asset_name", "frame_start", "frame_end"))
+    assert kinds == [("movie", "comp_v001", None, None), ("sequence", "shot", 1001, 1010)]
+    sequence_job = batch.jobs.get(kind="sequence")
+    assert sequence_job.sequence_pattern == "shot.%04d.png"
+    assert sequence_job.uploads.count() == 10
+    # tus metadata as docs/internals.md promises: filename and filetype, no "null" relativePath.
+    frame = sequence_job.uploads.get(filename="shot.1001.png")
+    assert frame.metadata["filename"] == "shot.1001.png"
+    assert frame.metadata["filetype"] == "image/png"
+    assert "relativePath" not in frame.metadata
+
+
+def test_upload_page_shows_gaps_and_refuses_wrong_types_before_sending(producer_page, live_server, media_dir):
+    page = producer_page
+    sent = _uploads_requests(page)
+    page.goto(live_server.url + reverse("publishing:upload"))
+    expect(page.locator("#context-level-0 option", has_text="demo")).to_have_count(1)
+
+    # A text file is refused on the spot, with the allowed types in the message.
+    _file_input(page).set_input_files(media_dir / "notes.txt")
+    expect(page.locator("#upload-status")).to_contain_text("notes.txt was refused")
+    expect(page.locator("#upload-status")).to_contain_text(".mov")
+    expect(page.locator("#upload-items > li")).to_have_count(0)
+
+    # A sequence with holes: the gaps are listed before anything is uploaded.
+    skipped = ("shot.1004.png", "shot.1007.png")
+    frames = [f for f in sorted(media_dir.glob("shot.*.png")) if f.name not in skipped]
+    _file_input(page).set_input_files(frames)
+    sequence = _item(page, "sequence")
+    expect(page.locator("#upload-items > li")).to_have_count(1)
+    expect(sequence).to_contain_text("shot.####.png — frames 1001–1010, 2 missing: 1004, 1007")
+    expect(sequence.locator(".rp-item-gap")).to_contain_text("2 frames missing")
+    expect(sequence.locator(".rp-item-percent")).to_have_text("0 %")
+
+    # Refused again when added to a non-empty list ("Add more"), and the list is untouched.
+    page.get_by_role("button", name="Add more").click()
+    _file_input(page).set_input_files([media_dir / "notes.txt", media_dir / "comp_v001.mov"])
+    expect(page.locator("#upload-status")).to_contain_text("notes.txt was refused")
+    expect(page.locator("#upload-items > li")).to_have_count(2)
+
+    # A dropped folder keeps its path: its frames become one item labelled with the folder.
+    page.get_by_role("button", name="Add more").click()
+    page.locator("#uppy-dashboard input[type=file][webkitdirectory]").first.set_input_files(
+        media_dir / "plates"
+    )
+    folder_item = page.locator("#upload-items li", has_text="plates/bg_####.png")
+    expect(folder_item).to_contain_text("plates/bg_####.png — frames 1–3")
+    expect(folder_item.get_by_label("Asset name")).to_have_value("bg")
+    expect(page.locator("#upload-items > li")).to_have_count(3)
+    expect(page.get_by_role("button", name="Publish")).to_be_disabled()
+    assert sent == [], f"nothing may be sent before the producer starts the upload: {sent}"
+
+
+# Resolves once Golden Retriever has stored the file list and the bytes of `count` files in
+# IndexedDB (it saves on a throttle, so we poll instead of reloading at a guessed moment).
+_SAVED_FOR_RESTORE = """async (count) => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open('uppy-blobs');
+    // Never create the database ourselves: that would be a v1 database Uppy must upgrade.
+    request.onupgradeneeded = (event) => event.target.transaction.abort();
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => resolve(null);
+  });
+  if (!db) return false;
+  try {
+    if (!db.objectStoreNames.contains('files') || !db.objectStoreNames.contains('metadata')) return false;
+    const read = (request) => new Promise((resolve) => { request.onsuccess = () => resolve(request.result); });
+    const tx = db.transaction(['files', 'metadata']);
+    const blobs = await read(tx.objectStore('files').count());
+    const record = await read(tx.objectStore('metadata').get('review-portal-upload'));
+    const files = record ? Object.keys(JSON.parse(record.metadata).files || {}).length : 0;
+    return blobs >= count && files >= count;
+  } finally {
+    db.close();
+  }
+}"""
+
+
+def test_upload_page_restores_dropped_files_after_reload(producer_page, live_server, media_dir):
+    page = producer_page
+    page.goto(live_server.url + reverse("publishing:upload"))
+    files = [media_dir / "comp_v001.mov", *sorted(media_dir.glob("shot.*.png"))[:3]]
+    _file_input(page).set_input_files(files)
+    expect(page.locator("#upload-items > li")).to_have_count(2)
+    page.wait_for_function(_SAVED_FOR_RESTORE, arg=len(files), polling=100, timeout=10_000)
+
+    page.reload()
+    expect(page.locator("#upload-status")).to_contain_text("Restored your last upload")
+    expect(page.locator("#upload-items > li")).to_have_count(2)
+    expect(_item(page, "sequence")).to_contain_text("shot.####.png — frames 1001–1003")
+
+    # The restored files still upload (their bytes came back from IndexedDB).
+    page.locator(".uppy-StatusBar-actionBtn--upload").click()
+    expect(page.locator("#upload-status")).to_contain_text("All files uploaded", timeout=60_000)
+    expect(_item(page, "sequence").locator(".rp-item-percent")).to_have_text("100 %")
+    expect(_item(page, "movie").locator(".rp-item-percent")).to_have_text("100 %")
+
+    # Golden Retriever forgets a fully uploaded list; re-adding the files finishes them without
+    # sending their bytes again (tus resumes from the stored fingerprint: HEAD only).
+    page.reload()
+    expect(page.locator("#context-level-0 option", has_text="demo")).to_have_count(1)
+    expect(page.locator("#upload-items > li")).to_have_count(0)
+    methods = []
+    page.on("request", lambda r: methods.append(r.method) if "/api/uploads/" in r.url else None)
+    _file_input(page).set_input_files(files)
+    page.locator(".uppy-StatusBar-actionBtn--upload").click()
+    expect(page.locator("#upload-status")).to_contain_text("All files uploaded", timeout=60_000)
+    expect(_item(page, "movie").locator(".rp-item-percent")).to_have_text("100 %")
+    assert methods and set(methods) == {"HEAD"}, methods
