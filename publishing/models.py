@@ -29,8 +29,15 @@ class FtrackCredential(models.Model):
     # Bumped on every change of key or user: the worker session pool keys sessions by it.
     version = models.PositiveIntegerField(default=1)
     is_healthy = models.BooleanField(default=True)
-    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True, help_text="last time ftrack accepted the key")
+    checked_at = models.DateTimeField(
+        null=True, blank=True, help_text="last verification attempt, good or bad"
+    )
     last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    # When the owner was last told (in-app + email) that the key fails; reset when it works again,
+    # so that a scheduled re-verification does not mail them every night.
+    failure_notified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -254,3 +261,73 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ProjectServiceKey(models.Model):
+    """Per-project service-key mode: an ftrack global API key that publishes as each producer's
+    ftrack username (their FtrackCredential.api_user). Entered by an admin; encrypted at rest."""
+
+    ftrack_project_id = models.CharField(max_length=64, unique=True)
+    project_name = models.CharField(max_length=255)
+    api_key_encrypted = models.TextField()
+    is_active = models.BooleanField(default=True)
+    # Bumped on every key change: pooled worker sessions are keyed by it.
+    version = models.PositiveIntegerField(default=1)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Service key for {self.project_name}"
+
+
+class ProjectWebhook(models.Model):
+    """Optional outgoing webhook per ftrack project (Slack-compatible JSON, HMAC-signed)."""
+
+    ftrack_project_id = models.CharField(max_length=64)
+    project_name = models.CharField(max_length=255)
+    url = models.URLField(max_length=1024)
+    # Shared secret for the signature header, encrypted like API keys.
+    secret_encrypted = models.TextField()
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["ftrack_project_id", "is_active"], name="webhook_project_active")]
+
+    def __str__(self) -> str:
+        return f"Webhook for {self.project_name}"
+
+
+class WebhookDelivery(models.Model):
+    """One attempt-tracked delivery of one event to one webhook; retried with backoff."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    webhook = models.ForeignKey(ProjectWebhook, on_delete=models.CASCADE, related_name="deliveries")
+    batch = models.ForeignKey(PublishBatch, null=True, blank=True, on_delete=models.SET_NULL)
+    event = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    response_status = models.IntegerField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # the retry sweep: pending deliveries whose next attempt is due
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.webhook} ({self.status})"
