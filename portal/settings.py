@@ -228,12 +228,25 @@ FTRACK_SESSION_IDLE_TIMEOUT = env.int("FTRACK_SESSION_IDLE_TIMEOUT", default=600
 FTRACK_SCHEMA_CACHE_DIR = env.str("FTRACK_SCHEMA_CACHE_DIR", default=str(VAR_DIR / "ftrack-schema"))
 FTRACK_PLUGIN_PATHS = env.list("FTRACK_PLUGIN_PATHS", default=[])
 FTRACK_EVENTS_ENABLED = env.bool("FTRACK_EVENTS_ENABLED", default=False)
+FTRACK_PLUGIN_ARGUMENTS = env.json("FTRACK_PLUGIN_ARGUMENTS", default={})
+# Link to a published version. The default is a real ftrack server's web UI; the dev server's review
+# page is "{server}/review/version/{version_id}" (make run sets that).
+FTRACK_VERSION_URL = env.str(
+    "FTRACK_VERSION_URL", default="{server}/#slideEntityId={version_id}&slideEntityType=assetversion"
+)
+# Files at least this large go up in parallel parts where the server offers multi-part uploads.
+FTRACK_MULTIPART_THRESHOLD = env.int("FTRACK_MULTIPART_THRESHOLD", default=256 * 1024**2)
+FTRACK_MULTIPART_CHUNK = env.int("FTRACK_MULTIPART_CHUNK", default=0)  # 0 = ftrack's own part sizes
+FTRACK_ENCODE_POLL = env.float("FTRACK_ENCODE_POLL", default=1.0)
 
 # --- Publishing -----------------------------------------------------------------------------------
 PUBLISH_MAX_ATTEMPTS = env.int("PUBLISH_MAX_ATTEMPTS", default=5)
 PUBLISH_RETRY_BASE = env.int("PUBLISH_RETRY_BASE", default=30)
 PUBLISH_RETRY_CEILING = env.int("PUBLISH_RETRY_CEILING", default=900)
 PUBLISH_STALL_AFTER = env.int("PUBLISH_STALL_AFTER", default=600)
+# Frame rate of a review movie built from an image sequence when the shot has no fps attribute.
+SEQUENCE_DEFAULT_FPS = env.float("SEQUENCE_DEFAULT_FPS", default=24.0)
+DASHBOARD_PAGE_SIZE = env.int("DASHBOARD_PAGE_SIZE", default=50)
 
 # --- Redis and Celery -----------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -232,6 +232,8 @@ class Command(BaseCommand):
         if not url:
             raise CommandError("the ftrack dev server did not say where it listens")
         env["FTRACK_SERVER"] = url
+        # Published versions link to the dev server's own review page, where the movie plays.
+        env.setdefault("FTRACK_VERSION_URL", "{server}/review/version/{version_id}")
         return url
 
     def _worker(self, env: dict) -> None:
