@@ -8,8 +8,11 @@ from publishing.models import (
     JobUpload,
     Notification,
     PublishBatch,
+    ProjectServiceKey,
+    ProjectWebhook,
     PublishJob,
     Upload,
+    WebhookDelivery,
 )
 
 
@@ -105,3 +108,27 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("is_read",)
     search_fields = ("user__username", "message")
     list_select_related = ("user",)
+
+
+@admin.register(ProjectServiceKey)
+class ProjectServiceKeyAdmin(admin.ModelAdmin):
+    list_display = ("project_name", "ftrack_project_id", "is_active", "verified_at", "updated_at")
+    list_filter = ("is_active",)
+    # The key itself is entered through the portal's credential pages, never shown here.
+    exclude = ("api_key_encrypted",)
+    readonly_fields = ("version", "verified_at", "last_error", "created_by", "created_at", "updated_at")
+
+
+@admin.register(ProjectWebhook)
+class ProjectWebhookAdmin(admin.ModelAdmin):
+    list_display = ("project_name", "url", "is_active", "created_at")
+    list_filter = ("is_active",)
+    exclude = ("secret_encrypted",)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("event", "webhook", "status", "attempts", "response_status", "created_at")
+    list_filter = ("status", "event")
+    list_select_related = ("webhook",)
+    readonly_fields = ("payload", "attempts", "last_error", "response_status", "delivered_at")
