@@ -19,3 +19,5 @@ urlpatterns = [
 
 # Dashboard, job detail and job actions (publishing/dashboard_urls.py).
 urlpatterns += dashboard_urls.urlpatterns
+urlpatterns += [path("", include("publishing.credentials_urls"))]  # credential vault and its admin tools
+urlpatterns += [path("", include("publishing.notifications_urls"))]  # notification centre, webhook admin
