@@ -1,9 +1,16 @@
-"""One error shape for every JSON answer: {"error": {"code", "message", "details"?}}."""
+"""One error shape for every JSON answer: {"error": {"code", "message", "details"?}}.
+
+``api_exception_handler`` is DRF's EXCEPTION_HANDLER (portal/settings.py) and the handler of every
+view of ours; ``json_not_found``/``json_server_error`` give the same shape to /api/ addresses that
+no view answers (portal/urls.py's handler404/handler500).
+"""
 
 from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +34,9 @@ DEFAULT_MESSAGES = {
     "ftrack_unavailable": "ftrack is not answering right now. Try again shortly.",
 }
 
+# Status of a refused upload → code, for UploadRefused raised inside an API view.
+UPLOAD_CODES = {400: "invalid", 404: "not_found", 409: "conflict", 410: "gone", 413: "too_large"}
+
 
 def error_body(code: str, message: str, details=None) -> dict:
     error = {"code": code, "message": message}
@@ -35,11 +45,35 @@ def error_body(code: str, message: str, details=None) -> dict:
     return {"error": error}
 
 
+def _portal_error(exc):
+    """Our own service exceptions → (status, body), or None. Imported lazily: services import models."""
+    from publishing.services.batches import BatchInvalid
+    from publishing.services.jobs import JobStateError
+    from publishing.services.uploads import UploadRefused
+
+    if isinstance(exc, BatchInvalid):
+        details = {"errors": exc.errors, "item_errors": exc.item_errors}
+        return 400, error_body("invalid", "The batch has problems; nothing was created.", details)
+    if isinstance(exc, JobStateError):
+        return 409, error_body("invalid_state", str(exc))
+    if isinstance(exc, UploadRefused):
+        return exc.status, error_body(UPLOAD_CODES.get(exc.status, "refused"), exc.message)
+    return None
+
+
 def api_exception_handler(exc, context):
     for error_class, http_status, code in FTRACK_ERRORS:
         if isinstance(exc, error_class):
             message = getattr(exc, "message", None) or str(exc) or DEFAULT_MESSAGES[code]
             return Response(error_body(code, message), status=http_status)
+    portal = _portal_error(exc)
+    if portal is not None:
+        return Response(portal[1], status=portal[0])
+    # Django's own exceptions, as DRF's default handler would translate them.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, exceptions.APIException):
         headers = {}
         if getattr(exc, "auth_header", None):
@@ -55,6 +89,16 @@ def api_exception_handler(exc, context):
         return Response(body, status=exc.status_code, headers=headers)
     # Anything else is a bug: let Django's 500 handling log it (it never includes request secrets).
     return None
+
+
+def json_not_found(request, exception=None):
+    return JsonResponse(error_body("not_found", "There is no API endpoint at this address."), status=404)
+
+
+def json_server_error(request):
+    return JsonResponse(
+        error_body("server_error", "Something went wrong on our side; it has been logged."), status=500
+    )
 
 
 class PortalAPIView(APIView):

@@ -1,4 +1,9 @@
-"""Routes of the JSON API, included by publishing/urls.py under ``api/ftrack/``."""
+"""Routes of the ftrack context browsing API (``/api/ftrack/...``).
+
+Included twice with the same views: by ``publishing/api/routes.py`` (the whole API under
+``/api/``, namespace ``api``) and by ``publishing/urls.py`` (namespace ``publishing:api``, the
+names the upload page reverses). Both give the same addresses.
+"""
 
 from django.urls import path
 
