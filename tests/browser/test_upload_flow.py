@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.urls import reverse
@@ -177,29 +178,48 @@ def test_upload_page_shows_gaps_and_refuses_wrong_types_before_sending(producer_
     assert sent == [], f"nothing may be sent before the producer starts the upload: {sent}"
 
 
-# Resolves once Golden Retriever has stored the file list and the bytes of `count` files in
-# IndexedDB (it saves on a throttle, so we poll instead of reloading at a guessed moment).
-_SAVED_FOR_RESTORE = """async (count) => {
-  const db = await new Promise((resolve, reject) => {
+# What Golden Retriever has stored in IndexedDB for this page's Uppy: one entry per file of its
+# snapshot, whether the file is complete and whether its bytes are stored; null before the first save.
+# Both are written asynchronously after the state changed: the snapshot on a 500 ms throttle, the
+# blobs one after another (and deleted once a file has uploaded). A reload before they are committed
+# restores an older snapshot: a file saved without its bytes comes back as a "ghost" (Uppy disables
+# "Upload" until it is added again), a list saved before its last file completed comes back instead
+# of being forgotten. So the test polls this before each reload rather than reloading at a guessed
+# moment, with page.evaluate: page.wait_for_function takes the Promise an async function returns as
+# truthy and so would not wait at all.
+_STORED_FOR_RESTORE = """async () => {
+  const db = await new Promise((resolve) => {
     const request = indexedDB.open('uppy-blobs');
     // Never create the database ourselves: that would be a v1 database Uppy must upgrade.
     request.onupgradeneeded = (event) => event.target.transaction.abort();
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => resolve(null);
   });
-  if (!db) return false;
+  if (!db) return null;
   try {
-    if (!db.objectStoreNames.contains('files') || !db.objectStoreNames.contains('metadata')) return false;
+    if (!db.objectStoreNames.contains('files') || !db.objectStoreNames.contains('metadata')) return null;
     const read = (request) => new Promise((resolve) => { request.onsuccess = () => resolve(request.result); });
     const tx = db.transaction(['files', 'metadata']);
-    const blobs = await read(tx.objectStore('files').count());
+    const blobs = await read(tx.objectStore('files').index('store').getAll('review-portal-upload'));
     const record = await read(tx.objectStore('metadata').get('review-portal-upload'));
-    const files = record ? Object.keys(JSON.parse(record.metadata).files || {}).length : 0;
-    return blobs >= count && files >= count;
+    if (!record) return null;
+    const stored = new Set(blobs.map((blob) => blob.fileID));
+    return Object.values(JSON.parse(record.metadata).files || {}).map((file) => ({
+      complete: Boolean(file.progress.complete && !file.error),
+      bytes: stored.has(file.id),
+    }));
   } finally {
     db.close();
   }
 }"""
+
+
+def _wait_until_stored(page, ready, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready(page.evaluate(_STORED_FOR_RESTORE)):
+        if time.monotonic() > deadline:
+            pytest.fail(f"Golden Retriever did not store {what} within {timeout} s")
+        page.wait_for_timeout(100)
 
 
 def test_upload_page_restores_dropped_files_after_reload(producer_page, live_server, media_dir):
@@ -208,14 +228,20 @@ def test_upload_page_restores_dropped_files_after_reload(producer_page, live_ser
     files = [media_dir / "comp_v001.mov", *sorted(media_dir.glob("shot.*.png"))[:3]]
     _file_input(page).set_input_files(files)
     expect(page.locator("#upload-items > li")).to_have_count(2)
-    page.wait_for_function(_SAVED_FOR_RESTORE, arg=len(files), polling=100, timeout=10_000)
+    _wait_until_stored(
+        page,
+        lambda stored: stored is not None and len(stored) == len(files) and all(f["bytes"] for f in stored),
+        f"the list of {len(files)} files and their bytes",
+    )
 
     page.reload()
-    expect(page.locator("#upload-status")).to_contain_text("Restored your last upload")
+    # Every file came back with its bytes: no ghost asks to be added again, "Upload" is enabled.
+    expect(page.locator("#upload-status")).to_have_text("Restored your last upload.")
     expect(page.locator("#upload-items > li")).to_have_count(2)
     expect(_item(page, "sequence")).to_contain_text("shot.####.png — frames 1001–1003")
 
     # The restored files still upload (their bytes came back from IndexedDB).
+    expect(page.locator(".uppy-StatusBar-actionBtn--upload")).to_be_enabled()
     page.locator(".uppy-StatusBar-actionBtn--upload").click()
     expect(page.locator("#upload-status")).to_contain_text("All files uploaded", timeout=60_000)
     expect(_item(page, "sequence").locator(".rp-item-percent")).to_have_text("100 %")
@@ -223,6 +249,9 @@ def test_upload_page_restores_dropped_files_after_reload(producer_page, live_ser
 
     # Golden Retriever forgets a fully uploaded list; re-adding the files finishes them without
     # sending their bytes again (tus resumes from the stored fingerprint: HEAD only).
+    _wait_until_stored(
+        page, lambda stored: stored is None or all(f["complete"] for f in stored), "the completed list"
+    )
     page.reload()
     expect(page.locator("#context-level-0 option", has_text="demo")).to_have_count(1)
     expect(page.locator("#upload-items > li")).to_have_count(0)
