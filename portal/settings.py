@@ -60,17 +60,23 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
+    "csp",
     "publishing",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Every response, static files included, carries the Content-Security-Policy header.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication: upload and submit limits count per user (publishing/ratelimit.py).
+    "publishing.ratelimit.RateLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -87,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "publishing.context_processors.notifications",
             ],
         },
     },
@@ -107,6 +114,18 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Rate-limit counters live in Redis so that every web process shares them (publishing/ratelimit.py).
+RATELIMIT_CACHE = "ratelimit"
+RATELIMIT_REDIS_URL = env.str("RATELIMIT_REDIS_URL", default="") or env.str(
+    "REDIS_URL", default="redis://127.0.0.1:6379/0"
+)
+CACHES[RATELIMIT_CACHE] = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": RATELIMIT_REDIS_URL,
+    "KEY_PREFIX": "portal-ratelimit",
+    # A dead Redis must cost a login a fraction of a second, not a hang (the limiter then lets it pass).
+    "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+}
 
 # --- Authentication and sessions ------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -124,12 +143,56 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 SESSION_COOKIE_AGE = int(_duration("SESSION_COOKIE_AGE", "14d").total_seconds())
 SESSION_SAVE_EVERY_REQUEST = True
 
+# Rate limits ("N/period": 10/5m, 120/m, 30/h; "off" disables). Failed logins count per username and
+# per client address; upload creation (tus POST) and batch submission count every attempt per user.
+# A 2000-frame sequence is 2000 tus uploads, so the upload limit is generous: it stops runaway scripts,
+# not producers (Uppy waits and retries on 429).
+LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="10/5m")
+LOGIN_IP_RATE_LIMIT = env.str("LOGIN_IP_RATE_LIMIT", default="50/5m")
+UPLOAD_CREATE_RATE_LIMIT = env.str("UPLOAD_CREATE_RATE_LIMIT", default="600/m")
+BATCH_SUBMIT_RATE_LIMIT = env.str("BATCH_SUBMIT_RATE_LIMIT", default="30/m")
+# Behind N reverse proxies that append to X-Forwarded-For, the client is the Nth address from the
+# right; 0 trusts only REMOTE_ADDR (anything else in the header could be forged by the client).
+RATELIMIT_TRUSTED_PROXIES = env.int("RATELIMIT_TRUSTED_PROXIES", default=0)
+
 REST_FRAMEWORK = {
+    # Token first: its challenge turns "not logged in" into 401 (session auth alone answers 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only: the browsable API's pages would need inline scripts the CSP forbids.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "publishing.api.pagination.PortalPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "publishing.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Review Portal API",
+    "DESCRIPTION": (
+        "Publish media to ftrack for review: uploads (tus), batches, jobs, ftrack context browsing and "
+        "your credential status. Scripts authenticate with 'Authorization: Token <key>', the browser "
+        'with its session cookie and X-CSRFToken. Every error is {"error": {"code", "message", "details"?}}.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["publishing.api.docs.dedupe_endpoints"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "publishing.api.docs.add_error_responses",
+    ],
+    # Uploads and jobs both have a "kind" with different choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "UploadKindEnum": "publishing.models.Upload.Kind",
+        "JobKindEnum": "publishing.models.PublishJob.Kind",
+        "JobStatusEnum": "publishing.models.PublishJob.Status",
+    },
 }
 
 # --- Internationalisation -------------------------------------------------------------------------
@@ -278,14 +341,52 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Review Portal <portal@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Browser security headers ---------------------------------------------------------------------
+# Content Security Policy (django-csp). Every page loads its scripts and styles from our own static
+# files, with no inline <script>, style block or style attribute. Checked in Chromium
+# (tests/security/test_csp_browser.py), including Uppy's Dashboard during an upload: Uppy sets its
+# styles through the CSSOM (element.style), which CSP does not govern, so no 'unsafe-inline' is needed
+# anywhere. Add a source here only with a browser test that needs it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
 # --- Production hardening -------------------------------------------------------------------------
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+    # The portal only speaks HTTPS in production; plain-HTTP requests are redirected. Turn off only
+    # when a proxy in front already redirects (and then set SECURE_PROXY_SSL_HEADER).
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Health checks from the load balancer may come in over plain HTTP (regexes, no leading slash).
+    # /healthz answers container healthchecks over plain HTTP on the loopback.
+    SECURE_REDIRECT_EXEMPT = env.list("SECURE_REDIRECT_EXEMPT", default=[r"^healthz$"])
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Joining the browsers' HSTS preload list is a decision for the owner of the whole domain
+        # (hard to undo), not a default of this application: the check that asks for it is silenced
+        # until SECURE_HSTS_PRELOAD=true (docs/security.md).
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     # Behind a TLS-terminating proxy (set SECURE_PROXY_SSL_HEADER=true only when that proxy strips it).
     if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -295,7 +396,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Importing the filter also installs a log-record factory that redacts every record of the
+    # process (Celery's own handlers, caplog...): API keys, passwords, tokens (publishing/logging_filters.py).
+    "filters": {"redact_secrets": {"()": "publishing.logging_filters.RedactSecrets"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }

@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from portal.health import healthz
 from publishing.api import errors as api_errors
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     # tus (publishing/tus.py) shares these addresses with the API's JSON list/detail (GET).

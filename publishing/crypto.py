@@ -9,6 +9,8 @@ from __future__ import annotations
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
+from publishing.logging_filters import remember_secret
+
 
 class SecretUnreadable(Exception):
     """A stored secret cannot be decrypted with any configured key (keys rotated away, or tampered)."""
@@ -20,15 +22,20 @@ def _fernet() -> MultiFernet:
 
 
 def encrypt_secret(plaintext: str) -> str:
+    # Every secret that passes through here is masked in this process's logs from now on, even
+    # where it would appear bare (no "api_key=" beside it for the pattern filters to find).
+    remember_secret(plaintext)
     return _fernet().encrypt(plaintext.encode()).decode()
 
 
 def decrypt_secret(token: str) -> str:
     try:
-        return _fernet().decrypt(token.encode()).decode()
+        plaintext = _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
         # Never include the token: it is the secret's ciphertext and is useless in a message.
         raise SecretUnreadable("The stored secret cannot be decrypted with the configured CREDENTIAL_KEYS.")
+    remember_secret(plaintext)
+    return plaintext
 
 
 def rotate_secret(token: str) -> str:
