@@ -54,18 +54,37 @@ class RedisCache(ftrack_api.cache.Cache):
     def prefix(self) -> str:
         return self._prefix() if callable(self._prefix) else self._prefix
 
+    # The cache only saves round trips: while Redis is away (restart, failover) it acts as empty
+    # and the session asks ftrack, instead of failing the publish that happens to be running.
     def get(self, key):
-        value = self._client.get(self.prefix + key)
+        try:
+            value = self._client.get(self.prefix + key)
+        except redis.RedisError:
+            value = None
         if value is None:
             raise KeyError(key)
         return value.decode("utf-8")
 
     def set(self, key, value):
-        self._client.set(self.prefix + key, value, ex=self._ttl)
+        try:
+            self._client.set(self.prefix + key, value, ex=self._ttl)
+        except redis.RedisError:
+            self._forget(key)
 
     def remove(self, key):
-        if not self._client.delete(self.prefix + key):
+        try:
+            removed = self._client.delete(self.prefix + key)
+        except redis.RedisError:
+            removed = 0
+        if not removed:
             raise KeyError(key)
+
+    def _forget(self, key) -> None:
+        # A value we could not store must not leave an older one to be served later.
+        try:
+            self._client.delete(self.prefix + key)
+        except redis.RedisError:
+            pass
 
     def keys(self):
         prefix = self.prefix

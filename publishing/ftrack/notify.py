@@ -31,32 +31,47 @@ TERMINAL = (PublishJob.Status.PUBLISHED, PublishJob.Status.FAILED, PublishJob.St
 
 
 def note_to_reviewers(run: Run) -> None:
-    session, job = run.session, run.job
-    if job.ftrack_note_id:
-        return
-    version_id = job.ftrack_version_id
-    author = session.query(f'select id, username from User where username is "{_q(run.api_user)}"').first()
+    """One Note on the version to the reviewers, sent in one commit on a fresh run.
+
+    The note's id is recorded before it is created: a resumed run looks for that id (and for a
+    note by the author on the version, as earlier runs made) instead of writing a second note.
+    """
+    session, job, found = run.session, run.job, run.lookups
+    author = found.author
     if author is None:
         return  # a service key acting as a user ftrack does not know: nobody to sign the note
-    already = session.query(
-        f'select id from Note where parent_id is "{version_id}" and user_id is "{author["id"]}"'
-    ).all()
-    if already:
-        run.save(ftrack_note_id=already[0]["id"])
-        return
-    reviewer_ids = [r["id"] for r in job.batch.reviewers if r.get("id")]
-    recipients = (
-        session.query(f"select id, username from User where id in ({','.join(map(_q, reviewer_ids))})").all()
-        if reviewer_ids
-        else []
+    version_id = job.ftrack_version_id
+    if job.ftrack_note_id and not run.is_fresh("ftrack_note_id"):
+        already = session.query(
+            f'select id from Note where id is "{_q(job.ftrack_note_id)}" '
+            f'or (parent_id is "{_q(version_id)}" and user_id is "{author["id"]}")'
+        ).all()
+        if already:
+            run.save(ftrack_note_id=already[0]["id"])
+            return
+    note_id = run.reserve("ftrack_note_id")
+    # The Note is created with its parent set directly (what ``version.create_note`` does through
+    # the version's ``notes`` collection, without first loading that collection).
+    note = session.create(
+        "Note",
+        {
+            "id": note_id,
+            "content": note_text(job),
+            "author": author,
+            "parent_id": version_id,
+            "parent_type": "AssetVersion",
+        },
     )
-    label = session.query('select id, name from NoteLabel where name is "Review"').first()
-    version = session.get("AssetVersion", version_id)
-    note = version.create_note(
-        note_text(job), author=author, recipients=recipients, labels=[label] if label is not None else None
-    )
-    session.commit()
-    run.save(ftrack_note_id=note["id"])
+    for reviewer in found.reviewers:
+        session.create("Recipient", {"note_id": note["id"], "resource_id": reviewer["id"]})
+    if found.label is not None:
+        session.create("NoteLabelLink", {"note_id": note["id"], "label_id": found.label["id"]})
+    try:
+        session.commit()
+    except Exception:
+        session.rollback()
+        if not session.query(f'select id from Note where id is "{note_id}"').all():
+            raise
 
 
 def note_text(job: PublishJob) -> str:
@@ -121,15 +136,65 @@ def batch_finished(batch_id: int, *, reviewer_emails: dict[str, str] | None = No
         reviewer_emails = _reviewer_emails_of(batch)
     _email(batch, published, failed, reviewer_emails)
     _in_app(batch, published, failed)
+    _webhooks(batch)
     return True
+
+
+def _webhooks(batch: PublishBatch) -> None:
+    """Hand the finished batch to the project webhooks (the notification centre owns them)."""
+    try:
+        from publishing.services.webhooks import batch_webhooks_enqueue
+    except ImportError:  # webhooks not installed in this deployment
+        return
+    try:
+        batch_webhooks_enqueue(batch=batch)
+    except Exception:  # a webhook problem must never undo a publish or its email
+        log.exception("could not queue the webhooks of batch %s", batch.pk)
+
+
+def job_follow_up(job: PublishJob, *, reviewer_emails: dict[str, str] | None = None) -> bool:
+    """A short email for a job published by a retry after its batch's email went out (listing it as failed).
+
+    Sent once: a job becomes published only once. Returns True if sent.
+    """
+    batch = PublishBatch.objects.select_related("owner").get(pk=job.batch_id)
+    if reviewer_emails is None:
+        reviewer_emails = _reviewer_emails_of(batch)
+    to = _recipients(batch, reviewer_emails)
+    if not to:
+        return False
+    producer = batch.owner.get_full_name() or batch.owner.get_username()
+    lines = [
+        f"{job.asset_name} v{job.ftrack_version_number or '?'} from {producer} is now published for review",
+        "(it had failed when the batch's email went out, and was retried).",
+        "",
+        f"Review it in ftrack: {job.review_url}" if job.review_url else "",
+        f"The batch in the portal: {getattr(settings, 'PORTAL_BASE_URL', '')}{batch_link(batch)}",
+    ]
+    EmailMultiAlternatives(
+        subject=f"Now published: {job.asset_name} v{job.ftrack_version_number or '?'} from {producer}",
+        body="\n".join(line for line in lines if line is not None),
+        from_email=getattr(settings, "DEFAULT_FROM_EMAIL", None),
+        to=to,
+    ).send(fail_silently=False)
+    Notification.objects.create(
+        user_id=batch.owner_id,
+        message=f"{job.asset_name} was published after a retry."[:500],
+        link=batch_link(batch),
+    )
+    return True
+
+
+def _recipients(batch: PublishBatch, reviewer_emails: dict[str, str]) -> list[str]:
+    to = [e for e in (reviewer_emails.get(r.get("id", "")) for r in batch.reviewers) if e]
+    if batch.owner.email:
+        to.append(batch.owner.email)
+    return list(dict.fromkeys(to))
 
 
 def _email(batch: PublishBatch, published, failed, reviewer_emails: dict[str, str]) -> None:
     owner = batch.owner
-    to = [e for e in (reviewer_emails.get(r.get("id", "")) for r in batch.reviewers) if e]
-    if owner.email:
-        to.append(owner.email)
-    to = list(dict.fromkeys(to))
+    to = _recipients(batch, reviewer_emails)
     if not to:
         return
     context = {

@@ -38,7 +38,8 @@ from publishing.errors import (
     StagingFileMissing,
     classify,
 )
-from publishing.ftrack import notify, review
+from publishing.ftrack import notify, review, verify
+from publishing.ftrack.lookups import prefetch
 from publishing.ftrack.run import JobLost, Run
 from publishing.ftrack.sessions import mark_credential_unhealthy, server_url, use_session
 from publishing.ftrack.uploader import (
@@ -47,7 +48,7 @@ from publishing.ftrack.uploader import (
     ensure_file_component,
     in_server_location,
 )
-from publishing.models import JobEvent, PublishJob
+from publishing.models import JobEvent, PublishBatch, PublishJob
 from publishing.services.jobs import job_claim, job_enqueue, worker_id
 
 log = logging.getLogger(__name__)
@@ -59,42 +60,32 @@ Status = PublishJob.Status
 
 
 def stage_version(run: Run) -> None:
-    session, job = run.session, run.job
-    if job.ftrack_version_id:
-        found = session.query(
+    session, job, found = run.session, run.job, run.lookups
+    if job.ftrack_version_id and not run.is_fresh("ftrack_version_id"):
+        existing = session.query(
             f'select id, version from AssetVersion where id is "{job.ftrack_version_id}"'
         ).all()
-        if found:
-            run.save(ftrack_version_number=found[0]["version"])
+        if existing:
+            run.save(ftrack_version_number=existing[0]["version"])
             return
-    context = session.query(
-        f'select id, name, parent_id, project_id from TypedContext where id is "{_q(job.context_id)}"'
-    ).first()
+    context = found.context
     if context is None:
         raise ContextNotFound(job.context_id, job.context_path)
-    asset_type = session.query(f'select id, name from AssetType where name is "{_q(job.asset_type)}"').first()
-    if asset_type is None:
+    if found.asset_type is None:
         raise FtrackRefused(f'ftrack has no asset type named "{job.asset_type}"')
     task = context if context.entity_type == "Task" else None
-    parent = context["parent"] if task is not None else context
+    parent = found.parent()
 
-    asset = None
-    if job.ftrack_asset_id:
-        asset = session.query(f'select id from Asset where id is "{job.ftrack_asset_id}"').first()
-    if asset is None:
-        asset = session.query(
-            f'select id from Asset where name is "{_q(job.asset_name)}" and type_id is "{asset_type["id"]}" '
-            f'and context_id is "{parent["id"]}"'
-        ).first()
-        if asset is not None:
-            run.save(ftrack_asset_id=asset["id"])
+    asset = found.asset_named(job.asset_name, job.ftrack_asset_id)
+    if asset is not None and asset["id"] != job.ftrack_asset_id:
+        run.save(ftrack_asset_id=asset["id"])
     if asset is None:
         asset = session.create(
             "Asset",
             {
                 "id": run.reserve("ftrack_asset_id"),
                 "name": job.asset_name,
-                "type": asset_type,
+                "type": found.asset_type,
                 "parent": parent,
             },
         )
@@ -102,7 +93,9 @@ def stage_version(run: Run) -> None:
     data = {"id": run.reserve("ftrack_version_id"), "asset": asset, "comment": job.comment}
     if task is not None:
         data["task"] = task
-    status = _pending_review_status(session, context["project_id"])
+    status = found.pending_review_status()
+    if status is None and not _has_workflow(context):
+        status = _pending_review_status(session, context["project_id"])
     if status is not None:
         data["status"] = status
     version = session.create("AssetVersion", data)
@@ -118,7 +111,7 @@ def stage_version(run: Run) -> None:
 
 
 def _pending_review_status(session, project_id: str):
-    """The "Pending review" status if the project's version workflow has one, else None."""
+    """The "Pending review" status by the project's workflow, asked the slow way (fallback)."""
     try:
         project = session.query(f'select project_schema from Project where id is "{project_id}"').first()
         statuses = project["project_schema"].get_statuses("AssetVersion") if project is not None else []
@@ -129,6 +122,14 @@ def _pending_review_status(session, project_id: str):
         if str(status["name"]).strip().lower() == "pending review":
             return status
     return None
+
+
+def _has_workflow(context) -> bool:
+    """Whether the prefetch could read the project's version workflow (else ask the slow way)."""
+    try:
+        return context["project"]["project_schema"]["_version_workflow"] is not None
+    except (KeyError, TypeError, AttributeError):
+        return False
 
 
 def stage_upload(run: Run) -> None:
@@ -147,6 +148,7 @@ def stage_upload(run: Run) -> None:
         file_type=_suffix(upload.filename),
         version_id=run.job.ftrack_version_id,
         on_bytes=run.bytes_counter(),
+        known_new=run.is_fresh("ftrack_component_id"),
     )
     run.heartbeat(bytes_sent=upload.size, progress=1.0, force=True)
 
@@ -203,7 +205,7 @@ def stage_encode(run: Run) -> None:
 
 
 def stage_verify(run: Run) -> None:
-    review.verify_playable(run)
+    verify.verify_playable(run)
 
 
 def stage_notify(run: Run) -> None:
@@ -239,21 +241,35 @@ def publish(job_id: int) -> str:
         with use_session(owner) as session:
             run.session = session
             session.rollback()  # a pooled session carries nothing from an earlier job
+            run.lookups = prefetch(
+                session,
+                context_id=job.context_id,
+                asset_type=job.asset_type,
+                api_user=run.api_user,
+                reviewer_ids=[r["id"] for r in job.batch.reviewers if r.get("id")],
+            )
             for stage, action in STAGES:
                 if stage in (job.stage_durations or {}):
                     continue
                 _run_stage(run, stage, action)
-            try:
-                emails = notify.reviewer_emails(session, job.batch)
-            except Exception:  # the email still reaches the producer
-                log.warning("could not read reviewer emails for batch %s", job.batch_id, exc_info=True)
+            emails = run.lookups.emails
         _mark_published(run)
     except JobLost:
         log.info("job %s was taken from %s; stopping", job_id, worker)
         return "lost"
     except Exception as exc:  # every failure ends in a recorded state
         return _failed(run, exc)
-    notify.batch_finished(job.batch_id, reviewer_emails=emails)
+    if not notify.batch_finished(job.batch_id, reviewer_emails=emails):
+        # The batch's email went out before this run began: it listed this job as failed, and a
+        # retry has published it since. Tell the same people, briefly.
+        notified_at = (
+            PublishBatch.objects.filter(pk=job.batch_id).values_list("notified_at", flat=True).first()
+        )
+        if notified_at is not None and notified_at < run.started_at:
+            try:
+                notify.job_follow_up(job, reviewer_emails=emails)
+            except Exception:  # the job is published; a mail problem must not turn it into a failure
+                log.exception("could not send the follow-up email of job %s", job.pk)
     return "published"
 
 

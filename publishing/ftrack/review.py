@@ -22,16 +22,22 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from publishing.errors import EncodeFailed, NotPlayable
+from publishing.errors import EncodeFailed
 from publishing.ftrack import media
-from publishing.ftrack.uploader import Source, ensure_file_component, in_server_location
+from publishing.ftrack.lookups import batch_query, q, version_state
+from publishing.ftrack.uploader import (
+    NewComponent,
+    Source,
+    ensure_file_component,
+    in_server_location,
+    send_new_components,
+)
 from publishing.models import PublishJob
 
 if TYPE_CHECKING:
     from publishing.ftrack.run import Run
 
 ENCODE_TIMEOUT = 3 * 3600
-VIDEO_META_KEYS = ("frameIn", "frameOut", "frameRate", "width", "height")
 
 
 def route_for(run: Run) -> str:
@@ -64,26 +70,60 @@ def make_reviewable(run: Run) -> None:
 
 def _encode_media(run: Run) -> None:
     session, job = run.session, run.job
-    # Review components without a recorded Job: an earlier run asked for the encode and died
-    # before recording it. Asking again would make a second set of review media.
-    if not job.ftrack_encode_job_id and not review_components(session, job.ftrack_version_id):
-        component = session.get("FileComponent", job.ftrack_component_id)
-        ftrack_job = session.encode_media(component, version_id=job.ftrack_version_id, keep_original=True)
-        run.save(ftrack_encode_job_id=ftrack_job["id"])
+    if not job.ftrack_encode_job_id:
+        # A source uploaded by this very run cannot have an encode yet; otherwise an earlier run may
+        # have asked for one and died before recording the Job's id: adopt that Job (or the review
+        # media it already made) instead of encoding twice.
+        earlier, has_review = (None, False)
+        if not run.is_fresh("ftrack_component_id"):
+            earlier, has_review = _earlier_encode(session, job.ftrack_component_id, job.ftrack_version_id)
+        if earlier is not None:
+            run.save(ftrack_encode_job_id=earlier)
+            run.event("encode", "found the encode job an earlier run started", ftrack_job_id=earlier)
+        elif not has_review:
+            component = session.get("FileComponent", job.ftrack_component_id)
+            ftrack_job = session.encode_media(component, version_id=job.ftrack_version_id, keep_original=True)
+            run.save(ftrack_encode_job_id=ftrack_job["id"])
     images = []
     if job.ftrack_encode_job_id:
         outputs = _wait_for_job(run, job.ftrack_encode_job_id).get("output") or []
         images = [o["component_id"] for o in outputs if str(o.get("format", "")).startswith("image/")]
-    if _has_thumbnail(run):
+    state = version_state(session, job.ftrack_version_id)
+    if state.thumbnail_id and state.thumbnail_stored():
+        run.state = state  # read after the last write: verify may use it as is
+        run.save(ftrack_thumbnail_id=state.thumbnail_id)
         return
     if images:
-        _ensure_thumbnail_id(run, images[0])
+        _ensure_thumbnail_id(run, images[0], version=state.version)
         return
     upload = run.uploads[0]  # the server made no still: make our own from the source
     with media.workdir() as tmp:
         _upload_thumbnail(
             run, media.make_thumbnail(media.staging_input(upload.storage_path), tmp, on_tick=run.tick)
         )
+
+
+def _earlier_encode(session, component_id: str, version_id: str) -> tuple[str | None, bool]:
+    """(id of a live or finished encode Job of this source, whether the version has review media).
+
+    ftrack records the source component in the Job's ``data``; a failed Job is not adopted, so a
+    retry after ``encode_failed`` encodes anew.
+    """
+    jobs, components = batch_query(
+        session,
+        [
+            "select id, status, data, created_at from Job "
+            f'where type is "encode_media" and data like "%{q(component_id)}%"',
+            f'select id, name from Component where version_id is "{q(version_id)}"',
+        ],
+    )
+    live = [
+        j
+        for j in jobs
+        if j["status"] != "failed" and _json(j["data"]).get("source_component_id") == component_id
+    ]
+    has_review = any(str(c["name"]).startswith("ftrackreview-") for c in components)
+    return (live[0]["id"] if live else None), has_review
 
 
 def _wait_for_job(run: Run, job_id: str) -> dict:
@@ -116,33 +156,65 @@ def _preencoded_movie(run: Run) -> None:
     upload = run.uploads[0]
     probe = upload.probe or {}
     review_id = run.reserve("ftrack_review_component_id")
-    ensure_file_component(
-        run.session,
-        component_id=review_id,
-        name="ftrackreview-mp4",
-        source=Source(upload.storage_path, upload.size, upload.md5_base64),
-        file_type=".mp4",
-        version_id=run.job.ftrack_version_id,
-        on_bytes=run.bytes_counter(),
-    )
     frames = int(probe.get("frame_count") or 0) or round(
         float(probe.get("duration") or 0) * float(probe.get("fps") or 0)
     )
-    _set_ftr_meta(
-        run,
-        review_id,
-        {
-            "frameIn": 0,
-            "frameOut": max(frames - 1, 0),
-            "frameRate": float(probe.get("fps") or 24),
-            "width": int(probe.get("width") or 0),
-            "height": int(probe.get("height") or 0),
-        },
+    meta = {
+        "frameIn": 0,
+        "frameOut": max(frames - 1, 0),
+        "frameRate": float(probe.get("fps") or 24),
+        "width": int(probe.get("width") or 0),
+        "height": int(probe.get("height") or 0),
+    }
+    source = Source(upload.storage_path, upload.size, upload.md5_base64)
+    duration = float(probe.get("duration") or 0)
+    if run.is_fresh("ftrack_review_component_id") and not run.job.ftrack_thumbnail_id:
+        # Nothing of this route exists yet: the thumbnail is made first so that both components
+        # share one get_upload_metadata call and one commit (with ftr_meta and the thumbnail link).
+        with media.workdir() as tmp:
+            thumb = media.make_thumbnail(
+                media.staging_input(upload.storage_path), tmp, at_seconds=duration / 2, on_tick=run.tick
+            )
+            thumbnail_id = run.reserve("ftrack_thumbnail_id")
+            send_new_components(
+                run.session,
+                [
+                    NewComponent(
+                        review_id,
+                        "ftrackreview-mp4",
+                        source,
+                        ".mp4",
+                        run.job.ftrack_version_id,
+                        on_bytes=run.bytes_counter(),
+                        before_commit=lambda component: _put_ftr_meta(component, meta),
+                    ),
+                    NewComponent(
+                        thumbnail_id,
+                        "thumbnail",
+                        Source.local_file(thumb),
+                        ".jpg",
+                        None,
+                        before_commit=lambda component: _link_thumbnail(run, component["id"]),
+                    ),
+                ],
+            )
+        return
+    sent = ensure_file_component(
+        run.session,
+        component_id=review_id,
+        name="ftrackreview-mp4",
+        source=source,
+        file_type=".mp4",
+        version_id=run.job.ftrack_version_id,
+        on_bytes=run.bytes_counter(),
+        known_new=run.is_fresh("ftrack_review_component_id"),
+        before_commit=lambda component: _put_ftr_meta(component, meta),
     )
+    if not sent:
+        _set_ftr_meta(run, review_id, meta)
     if _has_thumbnail(run):
         return
     with media.workdir() as tmp:
-        duration = float(probe.get("duration") or 0)
         thumb = media.make_thumbnail(
             media.staging_input(upload.storage_path), tmp, at_seconds=duration / 2, on_tick=run.tick
         )
@@ -163,7 +235,8 @@ def _preencoded_image(run: Run) -> None:
             source, file_type = Source.local_file(converted), ".jpg"
             info = media.probe_local(converted)
             width, height = info.get("width"), info.get("height")
-        ensure_file_component(
+        meta = {"format": "image", "width": int(width or 0), "height": int(height or 0)}
+        sent = ensure_file_component(
             run.session,
             component_id=review_id,
             name="ftrackreview-image",
@@ -171,8 +244,17 @@ def _preencoded_image(run: Run) -> None:
             file_type=file_type,
             version_id=run.job.ftrack_version_id,
             on_bytes=run.bytes_counter(),
+            known_new=run.is_fresh("ftrack_review_component_id"),
+            # The still is its own thumbnail: meta and thumbnail link travel in the same commit.
+            before_commit=lambda component: (
+                _put_ftr_meta(component, meta),
+                _link_thumbnail(run, component["id"]),
+            ),
         )
-    _set_ftr_meta(run, review_id, {"format": "image", "width": int(width or 0), "height": int(height or 0)})
+    if sent:
+        run.save(ftrack_thumbnail_id=review_id)
+        return
+    _set_ftr_meta(run, review_id, meta)
     _ensure_thumbnail_id(run, review_id)
 
 
@@ -223,6 +305,16 @@ def _has_thumbnail(run: Run) -> bool:
     return bool(thumbnail_id) and bool(in_server_location(run.session, [thumbnail_id]))
 
 
+def _put_ftr_meta(component, meta: dict) -> None:
+    component["metadata"]["ftr_meta"] = json.dumps(meta)
+
+
+def _link_thumbnail(run: Run, component_id: str) -> None:
+    """Make ``component_id`` the version's thumbnail (a local change: the caller commits)."""
+    version = run.session.get("AssetVersion", run.job.ftrack_version_id)
+    version["thumbnail_id"] = component_id
+
+
 def _set_ftr_meta(run: Run, component_id: str, meta: dict) -> None:
     session = run.session
     existing = session.query(
@@ -231,95 +323,38 @@ def _set_ftr_meta(run: Run, component_id: str, meta: dict) -> None:
     if existing:
         return
     component = session.get("FileComponent", component_id)
-    component["metadata"]["ftr_meta"] = json.dumps(meta)
+    _put_ftr_meta(component, meta)
     session.commit()
 
 
 def _upload_thumbnail(run: Run, path: str) -> None:
     thumbnail_id = run.reserve("ftrack_thumbnail_id")
-    ensure_file_component(
+    sent = ensure_file_component(
         run.session,
         component_id=thumbnail_id,
         name="thumbnail",
         source=Source.local_file(path),
         file_type=".jpg",
         version_id=None,
+        known_new=run.is_fresh("ftrack_thumbnail_id"),
+        before_commit=lambda component: _link_thumbnail(run, component["id"]),
     )
+    if sent:
+        run.save(ftrack_thumbnail_id=thumbnail_id)
+        return
     _ensure_thumbnail_id(run, thumbnail_id)
 
 
-def _ensure_thumbnail_id(run: Run, component_id: str) -> None:
+def _ensure_thumbnail_id(run: Run, component_id: str, *, version=None) -> None:
     session = run.session
-    version = session.query(
-        f'select id, thumbnail_id from AssetVersion where id is "{run.job.ftrack_version_id}"'
-    ).one()
+    if version is None:
+        version = session.query(
+            f'select id, thumbnail_id from AssetVersion where id is "{run.job.ftrack_version_id}"'
+        ).one()
     if not version["thumbnail_id"]:
         version["thumbnail_id"] = component_id
         session.commit()
     run.save(ftrack_thumbnail_id=version["thumbnail_id"] or component_id)
-
-
-# --- verification -------------------------------------------------------------------------------
-
-
-def review_components(session, version_id: str) -> list:
-    rows = session.query(
-        f'select id, name, file_type from Component where version_id is "{version_id}"'
-    ).all()
-    return [c for c in rows if str(c["name"]).startswith("ftrackreview-")]
-
-
-def verify_playable(run: Run) -> None:
-    """The version has a review component in ftrack.server with valid ftr_meta, and a thumbnail."""
-    session, job = run.session, run.job
-    candidates = review_components(session, job.ftrack_version_id)
-    if not candidates:
-        raise NotPlayable("it has no review component")
-    ids = [c["id"] for c in candidates]
-    stored = in_server_location(session, ids)
-    metas = {
-        m["parent_id"]: m["value"]
-        for m in session.query(
-            f'select parent_id, key, value from Metadata where key is "ftr_meta" and parent_id in ({",".join(ids)})'
-        ).all()
-    }
-    playable = [c for c in candidates if c["id"] in stored and _meta_valid(c["name"], metas.get(c["id"]))]
-    if not playable:
-        raise NotPlayable("its review media is missing from ftrack or has no valid playback information")
-    version = session.query(
-        f'select id, thumbnail_id from AssetVersion where id is "{job.ftrack_version_id}"'
-    ).one()
-    thumbnail_id = version["thumbnail_id"]
-    if not thumbnail_id or not in_server_location(session, [thumbnail_id]):
-        raise NotPlayable("it has no thumbnail")
-    best = sorted(playable, key=lambda c: (c["name"] != "ftrackreview-mp4", c["name"]))[0]
-    run.save(ftrack_review_component_id=best["id"], ftrack_thumbnail_id=thumbnail_id)
-
-
-def _meta_valid(name: str, raw) -> bool:
-    meta = _json(raw)
-    if not meta:
-        return False
-    if name.startswith("ftrackreview-image") or meta.get("format") == "image":
-        return _positive(meta.get("width")) and _positive(meta.get("height"))
-    if not all(k in meta for k in VIDEO_META_KEYS):
-        return False
-    try:
-        return (
-            float(meta["frameRate"]) > 0
-            and _positive(meta["width"])
-            and _positive(meta["height"])
-            and int(meta["frameOut"]) >= int(meta["frameIn"])
-        )
-    except (TypeError, ValueError):
-        return False
-
-
-def _positive(value) -> bool:
-    try:
-        return float(value) > 0
-    except (TypeError, ValueError):
-        return False
 
 
 def _json(raw) -> dict:

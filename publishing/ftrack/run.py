@@ -38,6 +38,12 @@ class Run:
         self.links = list(job.job_uploads.select_related("upload").order_by("position"))
         self.uploads = [link.upload for link in self.links]
         self.api_user = ""
+        self.started_at = timezone.now()
+        # ftrack ids chosen during this run: nothing in ftrack can carry them yet, so the stages
+        # skip asking ftrack whether they exist (round trips saved on every fresh publish).
+        self.fresh: set[str] = set()
+        self.lookups = None  # lookups.Lookups, read once at the start of the run
+        self.state = None  # lookups.VersionState read after the last write, for verify to reuse
         self._last_beat = 0.0
         self._thread = threading.current_thread()
 
@@ -61,7 +67,12 @@ class Run:
         if not value:
             value = str(uuid.uuid4())
             self.save(**{field: value})
+            self.fresh.add(field)
         return value
+
+    def is_fresh(self, field: str) -> bool:
+        """True when ``field``'s id was chosen by this run (so ftrack cannot know it yet)."""
+        return field in self.fresh
 
     def heartbeat(self, *, progress: float | None = None, bytes_sent: int | None = None, force=False) -> None:
         now = time.monotonic()

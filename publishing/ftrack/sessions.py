@@ -208,6 +208,9 @@ class SessionPool:
             self._entries.clear()
         for old in gone:
             _close_quietly(old)
+        if gone:
+            # One line per process that had sessions: operators (and a test) can see shutdown logged out.
+            log.info("closed %d ftrack session(s) in process %d", len(gone), os.getpid())
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -170,7 +170,13 @@ def jobs_requeue_stalled() -> list[int]:
     now = timezone.now()
     cutoff = now - stall_after()
     requeued: list[int] = []
-    for job in PublishJob.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff):
+    # Running jobs whose worker went quiet, or whose process on this host is gone (a worker that lost
+    # its broker connection, or was killed, while its message vanished with a Redis restart).
+    recently = now - timedelta(seconds=2)
+    running = PublishJob.objects.filter(status=Status.RUNNING, heartbeat_at__lt=recently)
+    for job in running:
+        if not (job.heartbeat_at < cutoff or _holder_is_dead(job.claimed_by)):
+            continue
         moved = PublishJob.objects.filter(
             pk=job.pk, status=Status.RUNNING, heartbeat_at=job.heartbeat_at
         ).update(status=Status.QUEUED, claimed_by="", updated_at=now)

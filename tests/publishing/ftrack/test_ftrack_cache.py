@@ -80,3 +80,18 @@ def test_a_second_session_of_the_same_user_reads_from_redis(producer, ftrack_set
     cached = second.get("Project", project["id"])
     assert cached["name"] == "demo"
     assert actions_since(ftrack_server, mark, user="producer")["query"] == 0
+
+
+def test_an_unreachable_redis_is_an_empty_cache_not_an_error():
+    """A Redis restart must not fail the publish that happens to be running: misses, dropped writes."""
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cache = RedisCache(redis.Redis(port=port, socket_connect_timeout=0.2), "ftrack:test:", ttl=60)
+    cache.set("key", "value")
+    with pytest.raises(KeyError):
+        cache.get("key")
+    with pytest.raises(KeyError):
+        cache.remove("key")

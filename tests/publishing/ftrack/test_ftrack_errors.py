@@ -15,7 +15,7 @@ from publishing.errors import (
     PublishError,
     classify,
 )
-from publishing.ftrack.review import _meta_valid
+from publishing.ftrack.verify import _meta_valid
 
 
 @pytest.mark.parametrize(

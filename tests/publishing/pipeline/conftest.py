@@ -7,10 +7,7 @@ private prefix, so other test runs on the same Redis never take our messages (or
 
 from __future__ import annotations
 
-import os
-import signal
 import socketserver
-import subprocess
 import sys
 import threading
 import time
@@ -22,6 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "ftrack"))
 
 from ftrack_support import flush_namespace  # noqa: E402
+from workers import broker, start_worker, stop_worker, worker_env  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -78,15 +76,6 @@ def smtp_sink():
     sink.server_close()
 
 
-class Worker:
-    def __init__(self, proc: subprocess.Popen, output: list[str]):
-        self.proc = proc
-        self.output = output
-
-    def text(self) -> str:
-        return "\n".join(self.output)
-
-
 @pytest.fixture(scope="session")
 def pipeline_env(django_db_setup, django_db_blocker, ftrack_server, redis_url, tmp_path_factory, smtp_sink):
     from django.db import connection
@@ -118,64 +107,15 @@ def pipeline_env(django_db_setup, django_db_blocker, ftrack_server, redis_url, t
 
 @pytest.fixture(scope="session")
 def worker(pipeline_env):
-    """``celery -A portal worker`` on the publish and maintenance queues, two processes."""
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="portal.settings",
-        DATABASE_URL=pipeline_env["database_url"],
-        STAGING_DIR=str(pipeline_env["staging"]),
-        FTRACK_SERVER=pipeline_env["ftrack_url"],
-        FTRACK_SCHEMA_CACHE_DIR=str(pipeline_env["schema_cache"]),
-        FTRACK_CACHE_TTL="60",
-        REDIS_URL=pipeline_env["redis_url"],
-        CELERY_BROKER_URL=pipeline_env["redis_url"],
-        CELERY_RESULT_BACKEND=pipeline_env["redis_url"],
-        CELERY_KEY_PREFIX=pipeline_env["prefix"],
-        PUBLISH_MAX_ATTEMPTS="25",
-        PUBLISH_RETRY_BASE="0",
-        PUBLISH_RETRY_CEILING="1",
-        PUBLISH_STALL_AFTER="600",
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(pipeline_env["smtp_port"]),
-        PYTHONUNBUFFERED="1",
-    )
-    command = [
-        sys.executable, "-m", "celery", "-A", "portal", "worker",
-        "-Q", "publish,maintenance", "-c", "2", "-P", "prefork",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-        "-n", f"pipeline-{uuid.uuid4().hex[:6]}@%h", "-l", "INFO",
-    ]  # fmt: skip
-    proc = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
-    )
-    output: list[str] = []
-    ready = threading.Event()
-
-    def drain():
-        for line in proc.stdout:
-            output.append(line.rstrip("\n"))
-            if " ready." in line:
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=drain, daemon=True).start()
-    if not ready.wait(60) or proc.poll() is not None:
-        proc.kill()
-        raise RuntimeError("celery worker did not start:\n" + "\n".join(output[-50:]))
-    yield Worker(proc, output)
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
+    """The shared worker: two processes, the test database, Redis with a private key prefix."""
+    started = start_worker(worker_env(pipeline_env))
+    yield started
+    stop_worker(started)
 
 
 @pytest.fixture
 def pipeline(pipeline_env, worker, settings, transactional_db, ftrack_server, smtp_sink):
     """Test-process settings matching the worker's, and a broker connection with its key prefix."""
-    from portal.celery import app as celery_app
     from publishing.ftrack import sessions
 
     settings.FTRACK_SERVER = pipeline_env["ftrack_url"]
@@ -188,22 +128,15 @@ def pipeline(pipeline_env, worker, settings, transactional_db, ftrack_server, sm
             "OPTIONS": {"location": pipeline_env["staging"]},
         },
     }
-    saved = (celery_app.conf.broker_url, dict(celery_app.conf.broker_transport_options or {}))
-    celery_app.conf.broker_url = pipeline_env["redis_url"]
-    celery_app.conf.broker_transport_options = {**saved[1], "global_keyprefix": pipeline_env["prefix"]}
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
     flush_namespace(pipeline_env["redis_url"], pipeline_env["ftrack_url"])
     sessions.close_all_sessions()
     sessions._pool = None
     smtp_sink.messages.clear()
     ftrack_server.set_faults(fail_rate=0.0, latency_ms=0, put_bandwidth=0)
-    yield {"env": pipeline_env, "worker": worker, "smtp": smtp_sink}
-    ftrack_server.set_faults(fail_rate=0.0, latency_ms=0, put_bandwidth=0)
-    _wait_idle(timeout=60)
-    celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved[0], saved[1]
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    with broker(pipeline_env["redis_url"], pipeline_env["prefix"]):
+        yield {"env": pipeline_env, "worker": worker, "smtp": smtp_sink}
+        ftrack_server.set_faults(fail_rate=0.0, latency_ms=0, put_bandwidth=0)
+        _wait_idle(timeout=60)
     sessions.close_all_sessions()
     sessions._pool = None
     assert worker.proc.poll() is None, "the worker died:\n" + worker.text()[-4000:]
@@ -217,3 +150,23 @@ def _wait_idle(timeout: float) -> None:
     busy = (PublishJob.Status.RUNNING, PublishJob.Status.RETRYING)
     while PublishJob.objects.filter(status__in=busy).exists() and time.monotonic() < deadline:
         time.sleep(0.1)  # polling the job table
+
+
+@pytest.fixture
+def inprocess(settings, ftrack_server, redis_url, tmp_path_factory):
+    """Settings for publishing from this process against the dev server; a fresh session pool."""
+    from publishing.ftrack import sessions
+
+    settings.FTRACK_SERVER = ftrack_server.url
+    settings.REDIS_URL = redis_url
+    settings.FTRACK_SCHEMA_CACHE_DIR = str(tmp_path_factory.getbasetemp() / "inprocess-schemas")
+    settings.FTRACK_CACHE_TTL = 60
+    settings.FTRACK_ENCODE_POLL = 0.2
+    settings.PUBLISH_RETRY_BASE = 0
+    flush_namespace(redis_url, ftrack_server.url)
+    sessions.close_all_sessions()
+    sessions._pool = None
+    ftrack_server.set_faults(fail_rate=0.0, latency_ms=0, put_bandwidth=0)
+    yield settings
+    sessions.close_all_sessions()
+    sessions._pool = None
