@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import worker_process_shutdown, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -53,6 +54,15 @@ app.conf.update(
             "task": "publishing.tasks.requeue_stalled_jobs",
             "schedule": float(os.environ.get("PUBLISH_WATCHDOG_EVERY", 60)),
         },
+        # Abandoned partial uploads: UPLOAD_EXPIRY is hours, so an hourly sweep is prompt enough.
+        "cleanup-expired-uploads": {"task": "publishing.tasks.cleanup_expired_uploads", "schedule": 3600.0},
+        # Re-check every stored ftrack key at night, so a revoked key is found before the next publish.
+        "reverify-credentials": {
+            "task": "publishing.credentials_reverify",
+            "schedule": crontab(hour=3, minute=30),
+        },
+        # Webhook deliveries whose backoff has run out get their next attempt.
+        "retry-due-webhooks": {"task": "publishing.webhooks_retry_due", "schedule": 30.0},
     },
 )
 

@@ -311,6 +311,13 @@ PUBLISH_STALL_AFTER = env.int("PUBLISH_STALL_AFTER", default=600)
 SEQUENCE_DEFAULT_FPS = env.float("SEQUENCE_DEFAULT_FPS", default=24.0)
 DASHBOARD_PAGE_SIZE = env.int("DASHBOARD_PAGE_SIZE", default=50)
 
+# --- Notifications and webhooks -------------------------------------------------------------------
+NOTIFICATIONS_POLL_SECONDS = env.int("NOTIFICATIONS_POLL_SECONDS", default=20)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RETRY_BASE = env.int("WEBHOOK_RETRY_BASE", default=30)
+WEBHOOK_RETRY_CEILING = env.int("WEBHOOK_RETRY_CEILING", default=3600)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+
 # --- Redis and Celery -----------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

@@ -19,3 +19,16 @@ def requeue_stalled_jobs() -> list[int]:
     from publishing.services.jobs import jobs_requeue_stalled
 
     return jobs_requeue_stalled()
+
+
+@shared_task(name="publishing.tasks.cleanup_expired_uploads", ignore_result=True)
+def cleanup_expired_uploads() -> int:
+    """Remove the data of partial uploads abandoned past UPLOAD_EXPIRY (beat, hourly)."""
+    from publishing.services.uploads import uploads_cleanup_expired
+
+    return len(uploads_cleanup_expired())
+
+
+# Tasks of other subjects live in their own modules; importing them here registers them with every
+# worker, since Celery's autodiscovery only looks for publishing.tasks.
+from publishing import tasks_credentials, tasks_webhooks  # noqa: E402,F401
