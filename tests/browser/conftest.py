@@ -92,8 +92,13 @@ def _pipeline_fixtures():
     under a name of their own: both conftests are called ``conftest``, so a plain import could not
     tell them apart. Defined here once, so every browser module shares one worker."""
     import importlib.util
+    import sys
 
-    path = ROOT / "tests" / "publishing" / "pipeline" / "conftest.py"
+    folder = ROOT / "tests" / "publishing" / "pipeline"
+    # The pipeline conftest imports its helper modules (workers, pipeline_support) by bare name.
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    path = folder / "conftest.py"
     spec = importlib.util.spec_from_file_location("browser_pipeline_fixtures", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
