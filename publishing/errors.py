@@ -53,6 +53,23 @@ class FtrackCredentialRejected(PublishError):
         )
 
 
+class ServiceKeyRejected(PublishError):
+    """ftrack refused a project's service key: the admin's to fix, not the producer's credential.
+
+    A code of its own so that the job does not count against the producer's personal key (health
+    page, failure groups "ask <producer> to update it").
+    """
+
+    code = "service_key_rejected"
+
+    def __init__(self, project_name: str, api_user: str = ""):
+        self.project_name = project_name
+        self.api_user = api_user
+        super().__init__(
+            f"ftrack rejected the service key of project {project_name} — ask an admin to update it, then retry."
+        )
+
+
 class ContextNotFound(PublishError):
     code = "context_not_found"
 

@@ -57,6 +57,11 @@ def describe(code: str, *, producer: str) -> tuple[str, str]:
             f"ftrack rejected the API key for {who}",
             f"ask {who} to update it on the credentials page, then retry",
         )
+    if code == "service_key_rejected":
+        return (
+            "ftrack rejected the project's service key",
+            "ask an admin to update it on the service keys page, then retry",
+        )
     if code == "missing_credential":
         return (
             f"{who} has no ftrack API key on file",

@@ -1,6 +1,7 @@
 """The publish flow of one PublishJob, stage by stage.
 
-1. Claim the job (conditional update) and borrow the producer's ftrack session.
+1. Claim the job (conditional update), choose the credential (the project's service key acting as
+   the producer, else the producer's personal key; recorded on the job) and borrow its session.
 2. VERSION: resolve the context, find or create the Asset (same name and type under the same
    parent is reused), create the AssetVersion on the task with the comment and, where the
    project's workflow has it, the "Pending review" status.
@@ -35,13 +36,15 @@ from publishing.errors import (
     ContextNotFound,
     FtrackCredentialRejected,
     FtrackRefused,
+    PublishError,
+    ServiceKeyRejected,
     StagingFileMissing,
     classify,
 )
 from publishing.ftrack import notify, review, verify
 from publishing.ftrack.lookups import prefetch
 from publishing.ftrack.run import JobLost, Run
-from publishing.ftrack.sessions import mark_credential_unhealthy, server_url, use_session
+from publishing.ftrack.sessions import mark_credential_unhealthy, pool, server_url, use_session
 from publishing.ftrack.uploader import (
     Source,
     component_exists,
@@ -49,6 +52,11 @@ from publishing.ftrack.uploader import (
     in_server_location,
 )
 from publishing.models import JobEvent, PublishBatch, PublishJob
+from publishing.services.credentials import (
+    credential_for_publish,
+    credential_record_failure,
+    service_key_record_failure,
+)
 from publishing.services.jobs import job_claim, job_enqueue, worker_id
 
 log = logging.getLogger(__name__)
@@ -235,10 +243,13 @@ def publish(job_id: int) -> str:
     owner = job.batch.owner
     emails: dict[str, str] | None = None
     try:
-        credential = getattr(owner, "ftrack_credential", None)
-        run.api_user = credential.api_user if credential else ""
-        run.save(credential_label=f"{run.api_user} ({credential.mode})" if credential else "")
-        with use_session(owner) as session:
+        # Chosen at every run, not once per job: an admin may add, replace or disable the
+        # project's service key between a failed attempt and its retry.
+        chosen = credential_for_publish(user=owner, project_id=job.project_id)
+        run.credential, run.api_user = chosen, chosen.api_user
+        run.save(credential_label=chosen.label[:255])
+        run.event("credential", f"Publishing with the {chosen.label}.")
+        with use_session(owner, chosen) as session:
             run.session = session
             session.rollback()  # a pooled session carries nothing from an earlier job
             run.lookups = prefetch(
@@ -317,7 +328,7 @@ def _failed(run: Run, exc: BaseException) -> str:
     if error.code == "internal":
         log.exception("publish job %s failed unexpectedly", job.pk)
     if isinstance(error, FtrackCredentialRejected):
-        mark_credential_unhealthy(job.batch.owner, error.message)
+        error = _credential_refused(run, error)
     attempts = job.attempts + 1
     max_attempts = int(getattr(settings, "PUBLISH_MAX_ATTEMPTS", 5))
     now = timezone.now()
@@ -351,6 +362,30 @@ def _failed(run: Run, exc: BaseException) -> str:
     )
     notify.batch_finished(job.batch_id)
     return "failed"
+
+
+def _credential_refused(run: Run, error: FtrackCredentialRejected) -> PublishError:
+    """Blame the credential ftrack refused, and return the error the job records.
+
+    A personal key: marked unhealthy (its pooled sessions closed) and its owner told once, in-app
+    and by email. A project service key: the refusal is recorded on the service key for the admins,
+    the producer's own credential is left alone, and the job says who can fix it.
+    """
+    owner, chosen = run.job.batch.owner, run.credential
+    try:
+        if chosen is not None and chosen.version_key[0] == "service":
+            service_key = service_key_record_failure(
+                chosen=chosen,
+                message=f"ftrack refused this key as {chosen.api_user} (publish job {run.job.pk}).",
+            )
+            pool().discard(owner, chosen)
+            name = service_key.project_name if service_key is not None else run.job.project_id
+            return ServiceKeyRejected(name, chosen.api_user)
+        mark_credential_unhealthy(owner, error.message)
+        credential_record_failure(user=owner, message=error.message)
+    except Exception:  # the job must still end in a recorded state
+        log.exception("could not record the refused credential of job %s", run.job.pk)
+    return error
 
 
 def retry_delay(attempt: int) -> float:

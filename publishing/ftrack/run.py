@@ -38,6 +38,8 @@ class Run:
         self.links = list(job.job_uploads.select_related("upload").order_by("position"))
         self.uploads = [link.upload for link in self.links]
         self.api_user = ""
+        # The PublishCredential this run publishes with (credential_for_publish); None until chosen.
+        self.credential = None
         self.started_at = timezone.now()
         # ftrack ids chosen during this run: nothing in ftrack can carry them yet, so the stages
         # skip asking ftrack whether they exist (round trips saved on every fresh publish).

@@ -6,6 +6,11 @@ recently used goes first), drops sessions idle for longer than FTRACK_SESSION_ID
 credential change (its ``version`` goes up) retires the old session. Schemas are cached on disk per
 server; the client re-downloads them only when the server's ``schema_hash`` changes.
 
+A session is keyed by ``(user pk, kind, credential pk, version, ftrack username)``: ``kind`` is
+"personal" (the user's own key: browsing, notes, and publishing where no service key applies) or
+"service" (a project's service key acting as the user, chosen by ``credential_for_publish``). One
+user can hold both at once; a new version of either retires only that credential's old session.
+
 Sessions are not thread-safe, so whoever uses one holds its lock (``use_session``).
 """
 
@@ -130,7 +135,7 @@ def _quote(text: str) -> str:
 class _Entry:
     session: ftrack_api.Session
     user_id: int
-    credential_key: tuple  # (user, credential, version, api_user): a change means a new session
+    credential_key: tuple  # (user, kind, credential, version, api_user): see _superseded
     api_user: str
     last_used: float = field(default_factory=time.monotonic)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -144,12 +149,28 @@ class SessionPool:
         self._lock = threading.Lock()
         self._pid = os.getpid()
 
-    def entry_for(self, user) -> _Entry:
-        credential = credential_of(user)
-        key = (user.pk, credential.pk, credential.version, credential.api_user)
+    def entry_for(self, user, chosen=None) -> _Entry:
+        """The pooled session of ``user``: with ``chosen`` (a ``PublishCredential``) that identity,
+        else the user's personal key."""
+        if chosen is None:
+            credential = credential_of(user)
+            api_user = credential.api_user
+            version_key = personal_version_key(credential)
+
+            def api_key() -> str:
+                # Decrypted only when a session has to be opened, not on every pool hit.
+                return credential_api_key(credential)
+        else:
+            api_user = chosen.api_user
+            version_key = tuple(chosen.version_key)
+
+            def api_key() -> str:
+                return chosen.api_key
+
+        key = (user.pk, *version_key)
         with self._lock:
             self._forget_if_forked()
-            retired = self._retire(user.pk, key)
+            retired = self._retire(key)
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
@@ -160,11 +181,13 @@ class SessionPool:
             return entry
 
         session = open_session(
-            credential.api_user,
-            credential_api_key(credential),
-            cache=build_session_cache(f"{user.pk}-{credential.api_user}"),
+            api_user,
+            api_key(),
+            # Namespaced by the ftrack username, not the key: a service key acts as that same
+            # ftrack user (same permissions), so both sessions may share what either has read.
+            cache=build_session_cache(f"{user.pk}-{api_user}"),
         )
-        entry = _Entry(session, user.pk, key, credential.api_user)
+        entry = _Entry(session, user.pk, key, api_user)
         with self._lock:
             existing = self._entries.get(key)
             if existing is not None:  # another thread opened one meanwhile; keep the first
@@ -179,14 +202,12 @@ class SessionPool:
             _close_quietly(old)
         return entry
 
-    def _retire(self, user_id: int, current: tuple) -> list[_Entry]:
-        """Drop idle sessions and sessions of an older credential of this user (lock held)."""
+    def _retire(self, current: tuple) -> list[_Entry]:
+        """Drop idle sessions and sessions of an older version of the credential in ``current`` (lock held)."""
         now = time.monotonic()
         gone = []
         for key, entry in list(self._entries.items()):
-            stale_credential = entry.user_id == user_id and entry.credential_key != current
-            idle = now - entry.last_used > self.idle_timeout
-            if stale_credential or idle:
+            if now - entry.last_used > self.idle_timeout or _superseded(key, current):
                 gone.append(self._entries.pop(key))
         return gone
 
@@ -196,9 +217,14 @@ class SessionPool:
             self._entries.clear()
             self._pid = os.getpid()
 
-    def discard(self, user) -> None:
+    def discard(self, user, chosen=None) -> None:
+        """Close ``user``'s sessions: all of them, or only the one of ``chosen``."""
         with self._lock:
-            gone = [self._entries.pop(k) for k in list(self._entries) if k[0] == user.pk]
+            if chosen is None:
+                gone = [self._entries.pop(k) for k in list(self._entries) if k[0] == user.pk]
+            else:
+                entry = self._entries.pop((user.pk, *chosen.version_key), None)
+                gone = [entry] if entry is not None else []
         for old in gone:
             _close_quietly(old)
 
@@ -214,6 +240,22 @@ class SessionPool:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _superseded(key: tuple, current: tuple) -> bool:
+    """Whether the pooled ``key`` holds an older state of the credential ``current`` names.
+
+    Keys are ``(user pk, kind, credential pk, version, ftrack username)``. Only the same user's
+    sessions are compared (as before): closing another user's session could wait on a job that
+    is using it, and that user's next request retires it anyway. A user has one personal
+    credential, so any other personal key of theirs is stale (new key, new username, recreated);
+    a service session is stale when the same project key has a new version or the user a new
+    ftrack username. Other credentials are left alone, so publishing with a service key does not
+    close the personal session the same user browses with.
+    """
+    if key == current or key[0] != current[0] or key[1] != current[1]:
+        return False
+    return current[1] != "service" or key[2] == current[2]
 
 
 def _close_quietly(entry: _Entry) -> None:
@@ -234,6 +276,12 @@ def credential_of(user):
     if not credential.api_key_encrypted:
         raise MissingCredential(getattr(user, "username", ""))
     return credential
+
+
+def personal_version_key(credential) -> tuple:
+    # Same shape as ``credential_for_publish``'s personal ``version_key``, so a job published with
+    # the personal key reuses the session the user browses with (and vice versa).
+    return ("personal", credential.pk, credential.version, credential.api_user)
 
 
 def credential_api_key(credential) -> str:
@@ -262,15 +310,19 @@ def pool() -> SessionPool:
         return _pool
 
 
-def session_for(user) -> ftrack_api.Session:
+def session_for(user, chosen=None) -> ftrack_api.Session:
     """The pooled session of ``user`` (worker side: one job at a time per process)."""
-    return pool().entry_for(user).session
+    return pool().entry_for(user, chosen).session
 
 
 @contextmanager
-def use_session(user):
-    """Borrow the pooled session of ``user`` for exclusive use by this thread."""
-    entry = pool().entry_for(user)
+def use_session(user, chosen=None):
+    """Borrow the pooled session of ``user`` for exclusive use by this thread.
+
+    ``chosen`` (from ``credential_for_publish``) picks the identity a publish runs as; without it
+    the user's personal key is used (browsing, reviewer look-ups, thumbnails).
+    """
+    entry = pool().entry_for(user, chosen)
     with entry.lock:
         yield entry.session
 

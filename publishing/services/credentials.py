@@ -202,6 +202,7 @@ from publishing.services.service_keys import (  # noqa: E402
     credential_for_publish,
     service_key_disable,
     service_key_for,
+    service_key_record_failure,
     service_key_save,
 )
 
@@ -214,5 +215,6 @@ __all__ = [
     "credentials_reverify_all",
     "service_key_disable",
     "service_key_for",
+    "service_key_record_failure",
     "service_key_save",
 ]

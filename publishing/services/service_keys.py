@@ -115,6 +115,25 @@ def service_key_for(project_id: str) -> ProjectServiceKey | None:
     return ProjectServiceKey.objects.filter(ftrack_project_id=project_id, is_active=True).first()
 
 
+def service_key_record_failure(*, chosen: PublishCredential, message: str) -> ProjectServiceKey | None:
+    """Record on the service key behind ``chosen`` that ftrack refused it; return the key.
+
+    Only the version that was refused is marked: if an admin saved a new key meanwhile, the new
+    one is not blamed for the old one's failure. The producer's personal credential is not touched.
+    """
+    kind, service_key_id, version = chosen.version_key[:3]
+    if kind != "service":
+        raise ValueError("not a service-key credential")
+    now = timezone.now()
+    ProjectServiceKey.objects.filter(pk=service_key_id, version=version).update(
+        last_error=message, updated_at=now
+    )
+    log.warning(
+        "ftrack refused the service key %s (version %s) as %s", service_key_id, version, chosen.api_user
+    )
+    return ProjectServiceKey.objects.filter(pk=service_key_id).first()
+
+
 def credential_for_publish(*, user, project_id: str) -> PublishCredential:
     """Which ftrack identity publishes ``user``'s job in ``project_id``.
 
