@@ -69,13 +69,17 @@ class App:
         return actions.run_query(self, expression, username)
 
     def component_path(self, component_id: str, username: str) -> str | None:
-        """Path of a component's data if *username* may see the component."""
+        """Path of a component's data if the component exists and *username* may see it.
+
+        A file on disk alone proves nothing: data PUT to a signed URL whose component was never
+        committed (or was rolled back) belongs to nobody, so no logged-in user may read it.
+        """
         with self.store.lock:
             row = self.store.get("Component", (component_id,))
-            if row is not None:
-                vis = Visibility(self.store, hidden_projects(self.store, username))
-                if not vis.visible(row):
-                    return None
+            if row is None:
+                return None
+            if not Visibility(self.store, hidden_projects(self.store, username)).visible(row):
+                return None
         try:
             path = self.files.path(component_id)
         except ValidationError:
@@ -298,10 +302,11 @@ class Handler(BaseHTTPRequestHandler):
             if self.app.signer.check(params["signature"], params.get("expires", ""), "get", component_id):
                 return component_id
         elif self.app.authenticate(params.get("username", ""), params.get("apiKey", "")):
+            # Same rule as the review page: no Component row (never committed), no data.
             with self.app.store.lock:
                 row = self.app.store.get("Component", (component_id,))
                 hidden = hidden_projects(self.app.store, params["username"])
-                if row is not None and not Visibility(self.app.store, hidden).visible(row):
+                if row is None or not Visibility(self.app.store, hidden).visible(row):
                     self.send_plain(404, "No data for this component.")
                     return None
             return component_id

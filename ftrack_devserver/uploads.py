@@ -2,7 +2,7 @@
 
 Blobs live in ``<data>/files/<component id>``. Upload URLs carry an HMAC signature and an expiry
 instead of an API key (the client PUTs with no auth headers, FTRACK-PROTOCOL §4.1). A PUT streams
-the body to a temporary file in the data dir in 1 MiB pieces, checks ``Content-MD5`` and only then
+the body to a temporary file in the data dir (receive.py), checks ``Content-MD5`` and only then
 renames it into place, so a failed or corrupt upload leaves nothing behind.
 """
 
@@ -21,6 +21,7 @@ import uuid
 from urllib.parse import quote, urlencode
 
 from .errors import ValidationError
+from .receive import receive_to_file
 
 CHUNK = 1 << 20
 URL_LIFETIME = 24 * 3600
@@ -147,8 +148,8 @@ class Files:
     ) -> tuple[bool, str]:
         """Stream the request body into *target*; return (ok, hex md5 or "" or error text).
 
-        MD5 is the only per-chunk work and costs more than the disk write, so it is computed only
-        when a ``Content-MD5`` is to be checked or an ETag answered.
+        MD5 costs more than the disk write, so it is computed only when a ``Content-MD5`` is to be
+        checked or an ETag answered, and then on a second core (receive.py).
         """
         length_header = handler.headers.get("Content-Length")
         if length_header is None or not length_header.isdigit():
@@ -156,25 +157,10 @@ class Files:
         remaining = int(length_header)
         tmp = self.temp_path()
         digest = hashlib.md5() if (expected_md5 or want_md5) else None
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
-        started, received = time.monotonic(), 0
         try:
             with open(tmp, "wb", buffering=0) as out:
-                while remaining:
-                    n = handler.rfile.readinto(view[: min(CHUNK, remaining)])
-                    if not n:
-                        return False, "The upload ended early."
-                    if digest is not None:
-                        digest.update(view[:n])
-                    out.write(view[:n])
-                    remaining -= n
-                    received += n
-                    if bandwidth:
-                        # Throttle to the injected bandwidth: sleep off any lead over the budget.
-                        ahead = received / bandwidth - (time.monotonic() - started)
-                        if ahead > 0:
-                            time.sleep(ahead)
+                if not receive_to_file(handler, out, remaining, digest, bandwidth):
+                    return False, "The upload ended early."
             if (
                 digest is not None
                 and expected_md5

@@ -4,8 +4,9 @@ Extensions: creation, creation-with-upload, termination, checksum (md5, sha1), e
 `/api/uploads/` takes OPTIONS and POST (create); `/api/uploads/<uuid>` takes HEAD (offset), PATCH
 (append), DELETE (terminate) and, outside tus, GET (JSON state for the pages: probe, expiry...).
 
-Plain Django views rather than DRF: a PATCH body is streamed to disk in 1 MiB pieces straight from
-the request, and nothing here may ever touch `request.body` or `request.POST`.
+Plain Django views rather than DRF: a PATCH body is streamed to disk straight from the request
+(under gunicorn from the socket itself, see tus_body.py), and nothing here may ever touch
+`request.body` or `request.POST`.
 
 Who may do what: the browser authenticates with its session cookie (and a CSRF token on writes),
 scripts with `Authorization: Token <key>`. Creating needs a portal role; an upload belongs to its
@@ -27,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
-from publishing import roles
+from publishing import roles, tus_body
 from publishing.services import uploads as service
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,10 @@ def _checksum(request) -> tuple[str, bytes] | None:
 
 def _chunk(request, *, offset: int) -> service.Chunk:
     return service.Chunk(
-        offset=offset, length=_content_length(request), stream=request, checksum=_checksum(request)
+        offset=offset,
+        length=_content_length(request),
+        stream=tus_body.body_source(request),
+        checksum=_checksum(request),
     )
 
 

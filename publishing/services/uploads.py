@@ -6,8 +6,8 @@ status code each refusal maps to.
 Receiving a chunk, in order:
 1. claim the upload's PATCH lease with a conditional UPDATE (a concurrent PATCH gets 409);
 2. check the client's offset against ours (409 when they differ);
-3. stream the body in 1 MiB pieces to the partial file, feeding the running MD5 and, if the client
-   sent one, the chunk checksum;
+3. stream the body to the partial file (upload_stream: preallocated buffers, hashing on a second
+   thread), feeding the running MD5 and, if the client sent one, the chunk checksum;
 4. on a checksum mismatch cut the file back to the old offset (460), otherwise record the new offset;
 5. when the last byte is in: MD5, probe, move into staging storage, state ready/rejected;
 6. release the lease.
@@ -19,7 +19,6 @@ import base64
 import hashlib
 import logging
 import os
-import queue
 import threading
 import time
 import uuid
@@ -35,6 +34,7 @@ from django.utils import timezone
 from publishing import storage
 from publishing.media_probe import UNREADABLE, Probe, probe_media
 from publishing.models import Upload
+from publishing.services import upload_stream
 from publishing.services.upload_names import describe_size, extension_of, sanitise_filename, sanitise_metadata
 
 log = logging.getLogger(__name__)
@@ -252,11 +252,7 @@ def _write_chunk(upload: Upload, chunk: Chunk, token: str) -> tuple[int, object 
     md5 = _running_take(upload.id, chunk.offset)
     before = md5.copy() if (md5 is not None and chunk.checksum) else None
     checker = hashlib.new(chunk.checksum[0]) if chunk.checksum else None
-    hashing = _HashPipeline([md5, checker])
-    try:
-        written = _stream_to_file(upload, chunk, token, hashing)
-    finally:
-        hashing.finish()
+    written = _stream_to_file(upload, chunk, token, [md5, checker])
     if checker is not None:
         complete = written == chunk.length
         if not complete or checker.digest() != chunk.checksum[1]:
@@ -274,66 +270,28 @@ def _write_chunk(upload: Upload, chunk: Chunk, token: str) -> tuple[int, object 
     return chunk.offset + written, md5
 
 
-def _stream_to_file(upload: Upload, chunk: Chunk, token: str, hashing: _HashPipeline) -> int:
-    written = 0
+def _stream_to_file(upload: Upload, chunk: Chunk, token: str, hashes) -> int:
     last_refresh = time.monotonic()
-    with open(upload_partial_path(upload), "r+b") as fh:
-        # Bytes beyond the recorded offset are left-overs of a write that was never acknowledged
-        # (a crash mid-chunk): they are not part of the upload.
-        fh.truncate(chunk.offset)
-        fh.seek(chunk.offset)
-        while written < chunk.length:
-            try:
-                piece = chunk.stream.read(min(READ_SIZE, chunk.length - written))
-            except OSError:
-                piece = b""  # the client went away; keep what arrived (tus resumes from it)
-            if not piece:
-                break
-            fh.write(piece)
-            written += len(piece)
-            hashing.feed(piece)
-            if time.monotonic() - last_refresh > LEASE_REFRESH_SECONDS:
-                last_refresh = time.monotonic()
-                if not Upload.objects.filter(pk=upload.pk, patch_lock=token).update(
-                    patch_lock_at=timezone.now()
-                ):
-                    # Our lease went stale and another PATCH owns the file now: stop touching it.
-                    raise UploadRefused(
-                        "This request took too long and was superseded; resume the upload.", 409
-                    )
-    return written
 
+    def still_ours() -> None:
+        nonlocal last_refresh
+        if time.monotonic() - last_refresh <= LEASE_REFRESH_SECONDS:
+            return
+        last_refresh = time.monotonic()
+        if not Upload.objects.filter(pk=upload.pk, patch_lock=token).update(patch_lock_at=timezone.now()):
+            # Our lease went stale and another PATCH owns the file now: stop touching it.
+            raise UploadRefused("This request took too long and was superseded; resume the upload.", 409)
 
-class _HashPipeline:
-    """Feeds received pieces to the hashes on a helper thread.
-
-    hashlib releases the GIL while it hashes a large buffer, so MD5 (and a chunk checksum) run on
-    the second core while this thread waits on the socket and the disk. The queue is short, so at
-    most a few MiB are in flight: memory stays flat whatever the file size.
-    """
-
-    def __init__(self, hashes):
-        self._hashes = [h for h in hashes if h is not None]
-        self._queue: queue.Queue = queue.Queue(maxsize=4)
-        self._thread = threading.Thread(target=self._run, daemon=True) if self._hashes else None
-        if self._thread:
-            self._thread.start()
-
-    def _run(self) -> None:
-        while (piece := self._queue.get()) is not None:
-            for h in self._hashes:
-                h.update(piece)
-
-    def feed(self, piece: bytes) -> None:
-        if self._thread:
-            self._queue.put(piece)
-
-    def finish(self) -> None:
-        """Wait until every piece fed so far is hashed."""
-        if self._thread:
-            self._queue.put(None)
-            self._thread.join()
-            self._thread = None
+    # Bytes beyond the recorded offset are left-overs of a write that was never acknowledged
+    # (a crash mid-chunk): stream_into_file cuts them before writing.
+    return upload_stream.stream_into_file(
+        upload_partial_path(upload),
+        offset=chunk.offset,
+        length=chunk.length,
+        source=chunk.stream,
+        hashes=hashes,
+        still_ours=still_ours,
+    )
 
 
 # --- complete -------------------------------------------------------------------------------------

@@ -126,8 +126,12 @@ def test_restart_keeps_data_and_seeding_again_is_idempotent(tmp_path):
     data = tmp_path / "data"
     first = start_devserver(data, seed="demo", users=["extra:extra-key"])
     asset_id, ops = _create_asset("persisted")
+    # Data is served only for a component that exists (test_component_access.py).
+    component_id = str(uuid.uuid4())
+    ops.append({"action": "create", "entity_type": "FileComponent", "entity_key": [component_id],
+                "entity_data": {"__entity_type__": "FileComponent", "id": component_id, "name": "p"}})  # fmt: skip
     assert _post(first, ops).status_code == 200
-    uploaded = _post(first, [{"action": "get_upload_metadata", "component_id": asset_id, "file_name": "p.bin",
+    uploaded = _post(first, [{"action": "get_upload_metadata", "component_id": component_id, "file_name": "p.bin",
                               "file_size": 4, "checksum": None}]).json()[0]  # fmt: skip
     requests.put(uploaded["url"], data=b"keep", headers=uploaded["headers"], timeout=10).raise_for_status()
     assert first.stop() == 0
@@ -140,7 +144,7 @@ def test_restart_keeps_data_and_seeding_again_is_idempotent(tmp_path):
         )
         assert len(reply.json()[0]["data"]) == 12
         got = requests.get(f"{second.url}/component/get",
-                           params={"id": asset_id, "username": "producer", "apiKey": second.users["producer"]})  # fmt: skip
+                           params={"id": component_id, "username": "producer", "apiKey": second.users["producer"]})  # fmt: skip
         assert got.content == b"keep"
     finally:
         second.stop()
