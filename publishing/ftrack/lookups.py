@@ -13,6 +13,7 @@ merged into the session exactly as ``session.query`` would merge it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import ftrack_api.symbol
@@ -33,6 +34,17 @@ def batch_query(session, expressions: list[str]) -> list[list]:
         merged: dict = {}
         out.append([merge(entity, merged) for entity in result["data"]])
     return out
+
+
+def json_field(raw) -> dict:
+    """ftrack keeps JSON in string attributes (Job.data, ftr_meta): parse leniently, {} when unusable."""
+    if isinstance(raw, dict):
+        return raw
+    try:
+        value = json.loads(raw or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def q(text) -> str:

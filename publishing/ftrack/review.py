@@ -24,7 +24,7 @@ from django.conf import settings
 
 from publishing.errors import EncodeFailed
 from publishing.ftrack import media
-from publishing.ftrack.lookups import batch_query, q, version_state
+from publishing.ftrack.lookups import batch_query, json_field, q, version_state
 from publishing.ftrack.uploader import (
     NewComponent,
     Source,
@@ -120,7 +120,7 @@ def _earlier_encode(session, component_id: str, version_id: str) -> tuple[str | 
     live = [
         j
         for j in jobs
-        if j["status"] != "failed" and _json(j["data"]).get("source_component_id") == component_id
+        if j["status"] != "failed" and json_field(j["data"]).get("source_component_id") == component_id
     ]
     has_review = any(str(c["name"]).startswith("ftrackreview-") for c in components)
     return (live[0]["id"] if live else None), has_review
@@ -135,7 +135,7 @@ def _wait_for_job(run: Run, job_id: str) -> dict:
     while True:
         row = session.query(f'select status, data from Job where id is "{job_id}"').one()
         status = row["status"]
-        data = _json(row["data"])
+        data = json_field(row["data"])
         if status == "done":
             return data
         if status == "failed":
@@ -355,16 +355,6 @@ def _ensure_thumbnail_id(run: Run, component_id: str, *, version=None) -> None:
         version["thumbnail_id"] = component_id
         session.commit()
     run.save(ftrack_thumbnail_id=version["thumbnail_id"] or component_id)
-
-
-def _json(raw) -> dict:
-    if isinstance(raw, dict):
-        return raw
-    try:
-        value = json.loads(raw or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def new_id() -> str:

@@ -8,11 +8,10 @@ format, width, height) and a thumbnail stored there too. Anything less fails the
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from publishing.errors import NotPlayable
-from publishing.ftrack.lookups import version_state
+from publishing.ftrack.lookups import json_field, version_state
 
 if TYPE_CHECKING:
     from publishing.ftrack.run import Run
@@ -38,7 +37,7 @@ def verify_playable(run: Run) -> None:
 
 
 def _meta_valid(name: str, raw) -> bool:
-    meta = _json(raw)
+    meta = json_field(raw)
     if not meta:
         return False
     if name.startswith("ftrackreview-image") or meta.get("format") == "image":
@@ -61,13 +60,3 @@ def _positive(value) -> bool:
         return float(value) > 0
     except (TypeError, ValueError):
         return False
-
-
-def _json(raw) -> dict:
-    if isinstance(raw, dict):
-        return raw
-    try:
-        value = json.loads(raw or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
