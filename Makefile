@@ -64,7 +64,7 @@ bench: install
 	$(PY) bench/devserver_put.py
 	$(PY) bench/upload.py
 	$(PY) bench/publish.py
-	rm -f var/bench-dashboard.sqlite3 && DATABASE_URL=sqlite:///$(CURDIR)/var/bench-dashboard.sqlite3 $(PY) bench/dashboard.py
+	mkdir -p var && rm -f var/bench-dashboard.sqlite3 && DATABASE_URL=sqlite:///$(CURDIR)/var/bench-dashboard.sqlite3 $(PY) bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules static/dist var
