@@ -1,7 +1,8 @@
 """Failed jobs grouped by cause, in plain words with what to do.
 
 The dashboard shows one line per cause ("ftrack rejected the API key for jane — ask jane to update
-it on the credentials page": 3 jobs) instead of a wall of red rows. A cause is the job's
+it on the credentials page": 3 jobs) instead of a wall of red rows; jane herself reads "ftrack
+rejected your API key — update it on your Credentials page". A cause is the job's
 ``error_code`` (``publishing.errors``); for causes that belong to one person (their credential) the
 producer is part of the cause too, because the fix is theirs.
 
@@ -13,6 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.html import format_html
+
+from publishing import roles
 
 # Causes whose fix is one producer's: grouped per producer.
 PER_PRODUCER = {"credential_rejected", "missing_credential"}
@@ -46,23 +52,51 @@ def parse_group_key(key: str) -> tuple[str, int | None] | None:
     return (code, None) if not owner else None
 
 
-def describe(code: str, *, producer: str) -> tuple[str, str]:
+def _link(url_name: str, text: str) -> str:
+    return format_html('<a href="{}">{}</a>', reverse(f"publishing:{url_name}"), text)
+
+
+def describe(
+    code: str, *, producer: str, own: bool = False, viewer_is_admin: bool = False
+) -> tuple[str, str]:
     """(cause, advice) for one failure, in the producer's and coordinator's language.
+
+    ``own``: the viewer is the producer whose key is at fault, so the advice speaks to them ("your
+    API key", with a link to their Credentials page) instead of naming them. ``viewer_is_admin``: the
+    viewer can fix the project's service key themselves. Advice that carries a link is safe HTML
+    (``format_html``); everything else is plain text, escaped where it is shown.
 
     Shown as written ("ftrack" keeps its lower-case f), so each cause starts the way a sentence should.
     """
     who = producer or "the producer"
     if code == "credential_rejected":
+        if own:
+            return (
+                "ftrack rejected your API key",
+                format_html("update it on your {}, then retry", _link("credentials", "Credentials page")),
+            )
         return (
             f"ftrack rejected the API key for {who}",
             f"ask {who} to update it on the credentials page, then retry",
         )
     if code == "service_key_rejected":
+        if viewer_is_admin:
+            return (
+                "ftrack rejected the project's service key",
+                format_html(
+                    "update it on the {}, then retry", _link("admin_service_keys", "service keys page")
+                ),
+            )
         return (
             "ftrack rejected the project's service key",
             "ask an admin to update it on the service keys page, then retry",
         )
     if code == "missing_credential":
+        if own:
+            return (
+                "You have no ftrack API key on file",
+                format_html("add one on your {}, then retry", _link("credentials", "Credentials page")),
+            )
         return (
             f"{who} has no ftrack API key on file",
             f"ask {who} to add one on the credentials page, then retry",
@@ -111,12 +145,24 @@ def describe(code: str, *, producer: str) -> tuple[str, str]:
     )
 
 
-def group_failures(rows: Iterable[dict]) -> list[FailureGroup]:
+def describe_for(code: str, *, owner, viewer=None) -> tuple[str, str]:
+    """``describe`` as seen by ``viewer`` (a user, or None for a neutral third-person wording)."""
+    return describe(
+        code,
+        producer=owner.get_username(),
+        own=viewer is not None and owner.pk == viewer.pk,
+        viewer_is_admin=viewer is not None and roles.is_admin(viewer),
+    )
+
+
+def group_failures(rows: Iterable[dict], *, viewer=None) -> list[FailureGroup]:
     """Groups from aggregate rows ``{"error_code", "owner_id", "owner_name", "count", "sample"}``.
 
     The rows come grouped by (code, producer); causes that are not per-producer are merged here.
-    Biggest group first.
+    Biggest group first. With a ``viewer``, advice about their own key is addressed to them.
     """
+    viewer_id = getattr(viewer, "pk", None)
+    viewer_is_admin = viewer is not None and roles.is_admin(viewer)
     merged: dict[str, dict] = {}
     for row in rows:
         code = row["error_code"] or "internal"
@@ -135,7 +181,8 @@ def group_failures(rows: Iterable[dict]) -> list[FailureGroup]:
     groups = []
     for key, entry in merged.items():
         producer = entry["owner_name"] if entry["owner_id"] is not None else ""
-        cause, advice = describe(entry["code"], producer=producer)
+        own = viewer_id is not None and entry["owner_id"] == viewer_id
+        cause, advice = describe(entry["code"], producer=producer, own=own, viewer_is_admin=viewer_is_admin)
         groups.append(
             FailureGroup(
                 key=key,

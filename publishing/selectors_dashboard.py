@@ -18,9 +18,10 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.html import format_html
 
 from publishing import roles
-from publishing.failures import FailureGroup, describe, group_failures, parse_group_key
+from publishing.failures import FailureGroup, describe_for, group_failures, parse_group_key
 from publishing.models import JobEvent, JobUpload, PublishJob
 
 Status = PublishJob.Status
@@ -133,6 +134,7 @@ class DashboardRow:
     job: PublishJob
     file_label: str
     eta_seconds: int | None
+    viewer: object = None  # the user looking at the row: advice about their own key speaks to them
 
     @property
     def eta_text(self) -> str:
@@ -143,10 +145,10 @@ class DashboardRow:
         """The plain reason shown in the row of a failed job."""
         if self.job.status != Status.FAILED:
             return ""
-        cause, advice = describe(
-            self.job.error_code or "internal", producer=self.job.batch.owner.get_username()
+        cause, advice = describe_for(
+            self.job.error_code or "internal", owner=self.job.batch.owner, viewer=self.viewer
         )
-        return f"{cause}: {advice}."
+        return format_html("{}: {}.", cause, advice)
 
 
 def human_duration(seconds: float | None) -> str:
@@ -230,7 +232,8 @@ def jobs_for_dashboard(
     _attach_stage_starts(found)
     now = now or timezone.now()
     rows = [
-        DashboardRow(job=job, file_label=file_label(job), eta_seconds=eta_seconds(job, now)) for job in found
+        DashboardRow(job=job, file_label=file_label(job), eta_seconds=eta_seconds(job, now), viewer=user)
+        for job in found
     ]
     return DashboardPage(
         rows=rows,
@@ -306,14 +309,17 @@ def failure_groups(user, filters: DashboardFilters) -> list[FailureGroup]:
         .order_by()
     )
     return group_failures(
-        {
-            "error_code": row["error_code"],
-            "owner_id": row["batch__owner_id"],
-            "owner_name": row["batch__owner__username"],
-            "count": row["count"],
-            "sample": row["sample"],
-        }
-        for row in rows
+        (
+            {
+                "error_code": row["error_code"],
+                "owner_id": row["batch__owner_id"],
+                "owner_name": row["batch__owner__username"],
+                "count": row["count"],
+                "sample": row["sample"],
+            }
+            for row in rows
+        ),
+        viewer=user,
     )
 
 

@@ -3,6 +3,7 @@
 // name input and the server's per-item errors.
 
 import { el } from './api.js';
+import { earliest, keptUntil } from './expiry.js';
 import { groupFiles } from './sequences.js';
 
 // The tus upload id is the last path segment of the upload URL (/api/uploads/<uuid>).
@@ -20,9 +21,14 @@ export function uploadIdOf(file) {
 const KIND_LABEL = { movie: 'Movie', image: 'Still image', sequence: 'Image sequence' };
 
 export class ItemList {
-  constructor(list, emptyNote) {
+  /**
+   * `isIdle(file)`: the file is not being sent right now (paused, failed, restored). Its item then
+   * says until when the server keeps what was sent so far (the file's `uploadExpires`).
+   */
+  constructor(list, emptyNote, { isIdle = () => false } = {}) {
     this.list = list;
     this.emptyNote = emptyNote;
+    this.isIdle = isIdle;
     this.items = [];
     this.signature = '';
     this.assetNames = new Map(); // item key -> what the producer typed
@@ -65,6 +71,7 @@ export class ItemList {
       const progress = el('progress', { id: progressId, max: '100', value: '0' });
       const percent = el('span', { class: 'rp-item-percent' }, '0 %');
       const error = el('p', { id: `item-error-${index}`, class: 'rp-item-error', role: 'alert', hidden: true });
+      const expiry = el('p', { class: 'rp-item-expiry', hidden: true });
       const row = el(
         'li',
         { class: `rp-item rp-item--${item.kind}`, dataset: { itemKey: item.key, kind: item.kind } },
@@ -84,10 +91,11 @@ export class ItemList {
           progress,
           percent,
         ),
+        expiry,
         el('div', { class: 'rp-item-field' }, el('label', { for: inputId }, 'Asset name'), input),
         error,
       );
-      this.rows.set(item.key, { row, progress, percent, input, error });
+      this.rows.set(item.key, { row, progress, percent, input, error, expiry });
       this.list.append(row);
     });
   }
@@ -112,6 +120,11 @@ export class ItemList {
     parts.percent.textContent = failed ? 'failed' : `${pct} %`;
     parts.row.classList.toggle('is-complete', complete);
     parts.row.classList.toggle('is-failed', failed);
+    // Unfinished and idle: say how long the part already sent is kept (earliest file of the item).
+    const waiting = complete ? [] : files.filter((f) => !uploadIdOf(f) && f.uploadExpires && this.isIdle(f));
+    const text = waiting.length ? keptUntil(earliest(waiting.map((f) => f.uploadExpires))) : '';
+    if (parts.expiry.textContent !== text) parts.expiry.textContent = text;
+    parts.expiry.hidden = !text;
   }
 
   allUploaded(files) {

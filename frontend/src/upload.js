@@ -20,7 +20,8 @@ import Tus from '@uppy/tus';
 
 import { postJSON } from './api.js';
 import { ContextPicker, isTask } from './context-picker.js';
-import { ItemList } from './items.js';
+import { parseExpiry, retentionNote } from './expiry.js';
+import { ItemList, uploadIdFrom } from './items.js';
 import { loadAssetTypes, ReviewerPicker, showFieldError, showFieldErrors } from './publish-form.js';
 
 function readConfig() {
@@ -56,6 +57,9 @@ function boot() {
   const formError = document.getElementById('publish-form-error');
   const note = document.getElementById('upload-restrictions');
   note.textContent = restrictionNote(config);
+  const expiryNote = document.getElementById('upload-expiry');
+  expiryNote.textContent = retentionNote(config.uploadExpirySeconds);
+  expiryNote.hidden = !expiryNote.textContent;
 
   // Messages raised in one go (files added + files refused by one drop) are announced together.
   let pending = [];
@@ -99,6 +103,23 @@ function boot() {
     doneButtonHandler: null,
     theme: 'light',
   });
+  // Upload-Expires of the latest tus response per upload id (the server slides it with each PATCH).
+  // Copied onto the file as `uploadExpires` (ISO), which Golden Retriever keeps across a reload.
+  const expiries = new Map();
+  const rememberExpiry = (uploadId, expires) => {
+    if (!uploadId || !expires) return;
+    expiries.set(uploadId, expires.toISOString());
+    refresh();
+  };
+  function syncExpiries(files) {
+    for (const file of files) {
+      const known = expiries.get(uploadIdFrom(file.tus?.uploadUrl));
+      if (known && known !== file.uploadExpires) uppy.setFileState(file.id, { uploadExpires: known });
+    }
+  }
+  // Files being sent right now; the others (paused, failed, restored) show their expiry.
+  const sending = new Set();
+
   uppy.use(Tus, {
     endpoint: config.endpoint,
     chunkSize: config.chunkSize || undefined,
@@ -111,10 +132,19 @@ function boot() {
     // Keep the fingerprint of finished uploads: Golden Retriever forgets a fully uploaded list on
     // reload, and re-adding the same files must then finish at once (HEAD) instead of re-sending.
     removeFingerprintOnSuccess: false,
+    onAfterResponse: (req, res) => {
+      const expires = parseExpiry(res.getHeader('Upload-Expires'));
+      if (!expires) return;
+      // Creation answers on the collection URL: the upload's own URL is in Location.
+      const location = req.getMethod() === 'POST' ? res.getHeader('Location') : req.getURL();
+      if (location) rememberExpiry(uploadIdFrom(new URL(location, new URL(req.getURL(), window.location.href)).href), expires);
+    },
   });
   uppy.use(GoldenRetriever, { serviceWorker: false });
 
-  const items = new ItemList(document.getElementById('upload-items'), document.getElementById('upload-items-empty'));
+  const items = new ItemList(document.getElementById('upload-items'), document.getElementById('upload-items-empty'), {
+    isIdle: (file) => file.isPaused || Boolean(file.error) || file.isGhost || !sending.has(file.id),
+  });
   let context = null;
   let submitting = false;
 
@@ -140,6 +170,7 @@ function boot() {
     requestAnimationFrame(() => {
       refreshQueued = false;
       const files = uppy.getFiles();
+      syncExpiries(files);
       items.update(files);
       const reasons = submitting ? ['publishing…'] : blockers(files);
       submit.disabled = reasons.length > 0;
@@ -148,6 +179,15 @@ function boot() {
   }
 
   uppy.on('state-update', refresh);
+  uppy.on('upload-progress', (file) => {
+    if (file && !sending.has(file.id)) {
+      sending.add(file.id);
+      refresh();
+    }
+  });
+  for (const event of ['upload-success', 'upload-error', 'file-removed']) uppy.on(event, (file) => file && sending.delete(file.id));
+  uppy.on('upload', (_id, files) => files.forEach((file) => sending.add(file.id)));
+  uppy.on('cancel-all', () => sending.clear());
   uppy.on('files-added', (added) => {
     if (added.length) say(`${added.length} file${added.length === 1 ? '' : 's'} added.`);
   });
@@ -161,6 +201,16 @@ function boot() {
     say(failed ? `${failed} file${failed === 1 ? '' : 's'} failed to upload. Use retry.` : 'All files uploaded.');
   });
   uppy.on('restored', () => {
+    sending.clear();
+    // Refresh the expiry of restored unfinished uploads from the server (GET /api/uploads/<id>).
+    for (const file of uppy.getFiles()) {
+      const url = file.tus?.uploadUrl;
+      if (!url || file.progress?.uploadComplete) continue;
+      fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+        .then((response) => (response.ok ? response.json() : null))
+        .then((body) => rememberExpiry(uploadIdFrom(url), parseExpiry(body?.expires_at)))
+        .catch(() => {}); // the stored expiry (if any) stays shown
+    }
     const ghosts = uppy.getFiles().filter((f) => f.isGhost).length;
     say(
       ghosts

@@ -1,6 +1,10 @@
 """Small template helpers for the portal pages."""
 
+from datetime import datetime
+
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from publishing.views.access import can_upload, role_label
 
@@ -27,3 +31,14 @@ def percent(value) -> int:
 @register.filter
 def may_upload(user) -> bool:
     return getattr(user, "is_authenticated", False) and can_upload(user)
+
+
+@register.filter
+def age(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago ``value`` was: "just now" under a minute (never "0 minutes ago"), else "3 hours ago"."""
+    if not value:
+        return ""
+    now = now or timezone.now()
+    if (now - value).total_seconds() < 60:  # also a timestamp slightly ahead of this clock
+        return "just now"
+    return f"{timesince(value, now)} ago"

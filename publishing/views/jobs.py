@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from publishing import roles
-from publishing.failures import describe
+from publishing.failures import describe_for
 from publishing.selectors_dashboard import (
     eta_seconds,
     human_duration,
@@ -62,7 +62,7 @@ def job_detail(request, pk: int):
     eta = eta_seconds(job, timezone.now())
     failure = None
     if job.status == job.Status.FAILED:
-        cause, advice = describe(job.error_code or "internal", producer=job.batch.owner.get_username())
+        cause, advice = describe_for(job.error_code or "internal", owner=job.batch.owner, viewer=request.user)
         failure = {"cause": cause, "advice": advice}
     context = {
         "job": job,

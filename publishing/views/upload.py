@@ -46,6 +46,8 @@ def upload_config(request) -> dict:
         "maxFileSize": getattr(settings, "MAX_UPLOAD_SIZE", None),
         "allowedFileTypes": list(getattr(settings, "ALLOWED_UPLOAD_EXTENSIONS", DEFAULT_EXTENSIONS)),
         "chunkSize": getattr(settings, "UPLOAD_CHUNK_SIZE", 8 * 1024 * 1024),
+        # Unfinished uploads are removed after this long without a byte (shown on the page).
+        "uploadExpirySeconds": int(settings.UPLOAD_EXPIRY.total_seconds()),
         "csrfToken": get_token(request),
         "submitUrl": reverse("publishing:submit"),
         "contextApi": {

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -262,3 +263,57 @@ def test_upload_page_restores_dropped_files_after_reload(producer_page, live_ser
     expect(page.locator("#upload-status")).to_contain_text("All files uploaded", timeout=60_000)
     expect(_item(page, "movie").locator(".rp-item-percent")).to_have_text("100 %")
     assert methods and set(methods) == {"HEAD"}, methods
+
+
+def test_unfinished_upload_says_until_when_it_is_kept(producer_page, live_server, settings, tmp_path):
+    """Issue 3: the retention is on the page, and a paused upload says until when its part is kept."""
+    settings.UPLOAD_CHUNK_SIZE = 256 * 1024
+    big = tmp_path / "long_take_v001.mov"
+    big.write_bytes(os.urandom(2 * 1024 * 1024))  # eight chunks
+    page = producer_page
+    # The first chunk goes through; the next ones hang, so the upload is caught mid-way.
+    patches: list[str] = []
+
+    def hold_after_first_chunk(route):
+        if route.request.method != "PATCH":
+            return route.continue_()
+        patches.append(route.request.url)
+        if len(patches) == 1:
+            return route.continue_()
+        return None  # never answered: the request stays pending until Uppy aborts it
+
+    page.route("**/api/uploads/**", hold_after_first_chunk)
+    page.goto(live_server.url + reverse("publishing:upload"))
+    expect(page.locator("#upload-expiry")).to_have_text(
+        "Unfinished uploads are kept for 24 hours, then removed."
+    )
+    _file_input(page).set_input_files(big)
+    movie = _item(page, "movie")
+    expiry = movie.locator(".rp-item-expiry")
+    expect(expiry).to_be_hidden()
+
+    page.locator(".uppy-StatusBar-actionBtn--upload").click()
+    expect(movie.locator(".rp-item-percent")).to_have_text("12 %")
+    # While it is being sent, no expiry is shown (each chunk moves it on anyway).
+    expect(expiry).to_be_hidden()
+    page.get_by_role("button", name="Pause", exact=True).click()
+    # Paused: kept UPLOAD_EXPIRY (24 h) after the last chunk, i.e. tomorrow at about this time.
+    expect(expiry).to_be_visible()
+    expect(expiry).to_have_text(re.compile(r"^Kept until \d\d:\d\d tomorrow$"))
+
+    from publishing.models import Upload
+
+    upload = Upload.objects.get(filename="long_take_v001.mov")
+    shown = page.evaluate(
+        "iso => { const d = new Date(iso); return `${String(d.getHours()).padStart(2, '0')}:"
+        "${String(d.getMinutes()).padStart(2, '0')}`; }",
+        upload.expires_at.isoformat(),
+    )
+    expect(expiry).to_have_text(f"Kept until {shown} tomorrow")
+
+    # After a reload the restored, unfinished upload still says it (expires_at from the server).
+    _wait_until_stored(page, lambda stored: stored and stored[0]["bytes"], "the paused file and its bytes")
+    page.wait_for_timeout(700)  # the throttled snapshot holds the tus upload URL by now
+    page.reload()
+    expect(page.locator("#upload-status")).to_contain_text("Restored your last upload")
+    expect(_item(page, "movie").locator(".rp-item-expiry")).to_have_text(f"Kept until {shown} tomorrow")

@@ -214,3 +214,20 @@ def test_dashboard_pager_links_keep_filters(producer, coordinator, client_for, s
     assert f"status=queued&amp;older={jobs[1]}" in html
     html = client_for(coordinator).get(DASHBOARD, {"status": "queued", "older": jobs[1]}).content.decode()
     assert f'id="job-{jobs[0]}"' in html and f"newer={jobs[0]}" in html
+
+
+def test_ages_under_a_minute_read_just_now(producer, client_for):
+    from publishing.templatetags.portal_tags import age
+
+    now = timezone.now()
+    assert age(now - timedelta(seconds=5), now) == "just now"
+    assert age(now + timedelta(seconds=3), now) == "just now"  # a clock slightly ahead
+    assert age(now - timedelta(seconds=59), now) == "just now"
+    assert age(now - timedelta(minutes=1), now) == "1\xa0minute ago"
+    assert age(now - timedelta(hours=2, minutes=5), now) == "2\xa0hours, 5\xa0minutes ago"
+    assert age(None) == ""
+    job = make_job(producer)
+    for url in (DASHBOARD, ROWS, f"/jobs/{job.pk}/"):
+        html = client_for(producer).get(url).content.decode()
+        assert "just now" in html, url
+        assert "0\xa0minutes" not in html, url

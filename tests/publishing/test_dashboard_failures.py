@@ -130,3 +130,70 @@ def test_group_keys_round_trip():
     assert parse_group_key(group_key("encode_failed", 7)) == ("encode_failed", None)
     assert parse_group_key("encode_failed:7") is None
     assert parse_group_key("missing_credential") is None
+
+
+# --- advice addressed to the viewer when the key at fault is their own ----------------------------
+def test_producer_is_told_to_fix_their_own_key(producer, client_for):
+    make_failed(producer, "credential_rejected")
+    make_failed(producer, "credential_rejected")
+    make_failed(producer, "missing_credential")
+    html = client_for(producer).get("/dashboard/").content.decode()
+    assert (
+        '<strong>ftrack rejected your API key</strong> — update it on your <a href="/credentials/">Credentials page</a>, '
+        "then retry: 2 jobs"
+    ) in html
+    assert (
+        '<strong>You have no ftrack API key on file</strong> — add one on your <a href="/credentials/">'
+        in html
+    )
+    # The failed row says the same, in the second person.
+    assert (
+        'ftrack rejected your API key: update it on your <a href="/credentials/">Credentials page</a>' in html
+    )
+    assert f"ask {producer.username}" not in html
+    assert f"API key for {producer.username}" not in html
+
+
+def test_coordinator_sees_third_person_and_their_own_key_in_second(jane, coordinator, client_for):
+    make_failed(jane, "credential_rejected")
+    make_failed(coordinator, "credential_rejected")
+    html = client_for(coordinator).get("/dashboard/").content.decode()
+    assert (
+        "<strong>ftrack rejected the API key for jane</strong> — ask jane to update it on the credentials page"
+        in html
+    )
+    assert "<strong>ftrack rejected your API key</strong> — update it on your" in html
+    assert f"API key for {coordinator.username}" not in html
+
+
+def test_service_key_advice_depends_on_who_can_fix_it(producer, admin_user, client_for):
+    make_failed(producer, "service_key_rejected")
+    html = client_for(producer).get("/dashboard/").content.decode()
+    assert "ask an admin to update it on the service keys page, then retry: 1 job" in html
+    html = client_for(admin_user).get("/dashboard/").content.decode()
+    assert "ask an admin" not in html
+    assert (
+        '— update it on the <a href="/admin-tools/service-keys/">service keys page</a>, then retry: 1 job'
+        in html
+    )
+
+
+def test_job_page_speaks_to_the_owner(producer, coordinator, client_for):
+    job = make_failed(producer, "credential_rejected")
+    own = client_for(producer).get(f"/jobs/{job.pk}/").content.decode()
+    assert '<strong>ftrack rejected your API key</strong> — update it on your <a href="/credentials/">' in own
+    theirs = client_for(coordinator).get(f"/jobs/{job.pk}/").content.decode()
+    assert (
+        f"<strong>ftrack rejected the API key for {producer.username}</strong> — ask {producer.username}"
+        in theirs
+    )
+
+
+def test_owner_names_in_advice_stay_escaped():
+    from publishing.failures import describe
+
+    cause, advice = describe("credential_rejected", producer="<b>x</b>")
+    assert "<b>" in cause  # plain text: the template escapes it
+    assert not hasattr(advice, "__html__")
+    _, own_advice = describe("credential_rejected", producer="<b>x</b>", own=True)
+    assert hasattr(own_advice, "__html__") and "<b>" not in own_advice
