@@ -228,13 +228,13 @@ class SessionPool:
         for old in gone:
             _close_quietly(old)
 
-    def close_all(self) -> None:
+    def close_all(self, *, quiet: bool = False) -> None:
         with self._lock:
             gone = list(self._entries.values())
             self._entries.clear()
         for old in gone:
             _close_quietly(old)
-        if gone:
+        if gone and not quiet:
             # One line per process that had sessions: operators (and a test) can see shutdown logged out.
             log.info("closed %d ftrack session(s) in process %d", len(gone), os.getpid())
 
@@ -347,4 +347,11 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(classify(exc), FtrackUnavailable)
 
 
-atexit.register(close_all_sessions)
+def _close_at_exit() -> None:
+    # Quietly: at interpreter exit the log handlers' streams may already be closed (pytest's
+    # capture, a stopped worker's stdout), and a log call would print a "Logging error" traceback.
+    if _pool is not None:
+        _pool.close_all(quiet=True)
+
+
+atexit.register(_close_at_exit)
