@@ -54,9 +54,23 @@ run: install
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py rundemo
 
+# Tests use the Redis at REDIS_URL (default 127.0.0.1:6379) or, when none answers, a private
+# redis-server on a free port for the length of the run. Celery messages of the run get a private
+# key prefix, so they never reach (or get taken by) a `make run` worker sharing the same Redis.
 test: install lint
 	cd frontend && npm test --silent
-	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	@url="$${REDIS_URL:-redis://127.0.0.1:6379/0}"; private=""; \
+	if ! redis-cli -u "$$url" ping >/dev/null 2>&1; then \
+	  port=$$($(PY) -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	  echo "No Redis answers at $$url: starting a private redis-server on port $$port"; \
+	  redis-server --port $$port --bind 127.0.0.1 --save "" --appendonly no --daemonize yes >/dev/null; \
+	  private=$$port; url="redis://127.0.0.1:$$port/0"; \
+	  for i in $$(seq 50); do redis-cli -p $$port ping >/dev/null 2>&1 && break; sleep 0.1; done; \
+	fi; \
+	REDIS_URL="$$url" CELERY_KEY_PREFIX="pytest-$$$$:" DJANGO_ALLOW_ASYNC_UNSAFE=true \
+	  $(VENV)/bin/pytest -q $(PYTEST_ARGS); rc=$$?; \
+	if [ -n "$$private" ]; then redis-cli -p $$private shutdown nosave >/dev/null 2>&1 || true; fi; \
+	exit $$rc
 
 # Benchmarks at their small default sizes (about a minute each); see docs/benchmarks.md for the
 # issue-sized runs (--size 1G / 2G). Never part of `make test`: timing is measured, not asserted.
