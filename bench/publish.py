@@ -139,19 +139,12 @@ def request_log(url: str, since: int = 0) -> list[dict]:
 
 
 def round_trips(entries: list[dict], user: str) -> int:
-    """``/api`` calls of ``user``: the operations of one call are logged back to back with one duration."""
-    calls, previous = 0, None
-    for entry in sorted(entries, key=lambda e: e["seq"]):
-        if entry.get("user") != user:
-            previous = None
-            continue
-        same = previous is not None and entry["seq"] == previous["seq"] + 1
-        same = same and entry.get("duration_ms") == previous.get("duration_ms")
-        poll = entry["action"] == "query" and entry.get("entity_type") == "Job"
-        if not same and not poll:
-            calls += 1
-        previous = entry
-    return calls
+    """``/api`` calls of ``user`` (the operations of one call share its ``call`` id), Job polls excluded."""
+    calls: dict[int, list[tuple]] = {}
+    for entry in entries:
+        if entry.get("user") == user and entry.get("call") is not None:
+            calls.setdefault(entry["call"], []).append((entry["action"], entry.get("entity_type")))
+    return sum(1 for operations in calls.values() if operations != [("query", "Job")])
 
 
 def demo_task(session) -> object:

@@ -38,6 +38,7 @@ class Call:
         self.visibility = Visibility(self.store, hidden_projects(self.store, username))
         self.changes: list[dict] = []  # ftrack.update entries
         self.after_commit: list = []
+        self.after_rollback: list = []  # undo effects outside the store (a reserved upload)
         self.created_notes: list[dict] = []
 
     def evaluator(self) -> Evaluator:
@@ -50,11 +51,16 @@ def execute(app, username: str, operations: list) -> list:
     with app.store.transaction():
         call = Call(app, username)  # reads the store, so only under its lock
         results = []
-        for op in operations:
-            if not isinstance(op, dict):
-                raise ValidationError("Each operation must be a JSON object.")
-            results.append(_dispatch(call, op))
-        defaults.finish_notes(call)
+        try:
+            for op in operations:
+                if not isinstance(op, dict):
+                    raise ValidationError("Each operation must be a JSON object.")
+                results.append(_dispatch(call, op))
+            defaults.finish_notes(call)
+        except BaseException:
+            for undo in call.after_rollback:
+                undo()
+            raise
     if call.changes:
         app.publish_update(call.changes, username)
     for effect in call.after_commit:
@@ -269,7 +275,11 @@ def _upload_metadata(call: Call, op: dict) -> dict:
 
 
 def _complete_multipart(call: Call, op: dict) -> dict:
-    return call.app.files.complete_multipart(call.app.server_url, op)
+    result, finish, cancel = call.app.files.complete_multipart(call.app.server_url, op)
+    # The file appears only if the whole call commits; otherwise the upload stays open for a retry.
+    call.after_commit.append(finish)
+    call.after_rollback.append(cancel)
+    return result
 
 
 def _encode_media(call: Call, op: dict) -> dict:
@@ -289,7 +299,9 @@ def _invite(call: Call, op: dict) -> dict:
 def _reset_remote(call: Call, op: dict) -> dict:
     if op.get("reset_type") != "api_key" or op.get("entity_type") != "User":
         raise ValidationError("Only reset_type api_key of a User is supported.")
-    row = _find(call, "User", op.get("entity_key"))
+    key = op.get("entity_key")
+    # ftrack_api's Session.reset_remote sends the bare id (entity.get("id")), not a key list.
+    row = _find(call, "User", key if isinstance(key, list) else [key])
     if row.get("id") != call.user_id:
         raise ValidationError("You may only reset your own API key.")
     new_key = str(uuid.uuid4())

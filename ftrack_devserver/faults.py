@@ -69,15 +69,30 @@ class RequestLog:
         self._lock = threading.Lock()
         self._entries: collections.deque = collections.deque(maxlen=size)
         self._seq = 0
+        self._calls = 0
+
+    def next_call(self) -> int:
+        """A new id for one ``POST /api`` request; every operation of it is logged with this id."""
+        with self._lock:
+            self._calls += 1
+            return self._calls
 
     def add(
-        self, *, action: str, entity_type: str | None, user: str | None, status: str, duration_ms: float
+        self,
+        *,
+        action: str,
+        entity_type: str | None,
+        user: str | None,
+        status: str,
+        duration_ms: float,
+        call: int | None = None,
     ) -> None:
         with self._lock:
             self._seq += 1
             self._entries.append(
                 {
                     "seq": self._seq,
+                    "call": call,
                     "time": time.time(),
                     "action": action,
                     "entity_type": entity_type,

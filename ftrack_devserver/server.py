@@ -157,7 +157,7 @@ class Handler(BaseHTTPRequestHandler):
         return {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
 
     # -- faults ----------------------------------------------------------------------------------
-    def injected_failure(self, action: str, user: str | None) -> bool:
+    def injected_failure(self, action: str, user: str | None, call: int | None = None) -> bool:
         """Apply latency, and fail the request now if the dice say so (before any work)."""
         faults = self.app.faults
         faults.delay()
@@ -165,7 +165,7 @@ class Handler(BaseHTTPRequestHandler):
             return False
         self.close_connection = True
         self.pending_log = {"action": action, "entity_type": None, "user": user, "status": "fault",
-                            "started": time.monotonic()}  # fmt: skip
+                            "call": call, "started": time.monotonic()}  # fmt: skip
         if faults.fail_mode != "500":
             self.flush_log(0)
         if faults.fail_mode == "reset":
@@ -260,7 +260,9 @@ class Handler(BaseHTTPRequestHandler):
         except ValidationError as error:
             self.close_connection = True
             return self.send_json(413 if strict else 200, actions.error_body(error))
-        if self.injected_failure("api", username):
+        # One id per request, shared by its operations: clients count round trips with it.
+        call_id = self.app.log.next_call()
+        if self.injected_failure("api", username, call_id):
             return
         operations: list = []
         try:
@@ -290,6 +292,7 @@ class Handler(BaseHTTPRequestHandler):
                 user=username,
                 status=outcome,
                 duration_ms=duration,
+                call=call_id,
             )
         self.send_json(status, reply)
 

@@ -122,6 +122,31 @@ def test_request_log_since_and_clear(own_server):
     assert own_server.request_log(since=log[-1]["seq"]) == []
 
 
+def test_request_log_gives_each_api_call_its_own_id(own_server):
+    _post(own_server, [{"action": "query", "expression": "select id from Task"}, {"action": "query_schemas"}])
+    _post(own_server, [{"action": "query_schemas"}])  # same action, so only the id tells the calls apart
+    log = own_server.request_log()
+    assert [e["action"] for e in log] == ["query", "query_schemas", "query_schemas"]
+    assert log[0]["call"] == log[1]["call"] != log[2]["call"]
+    assert all(isinstance(e["call"], int) for e in log)
+
+
+def test_reset_api_key_from_the_unmodified_client(own_server, tmp_path):
+    # ftrack_api's Session.reset_remote sends entity_key as the bare id, not a list.
+    session = ftrack_api.Session(server_url=own_server.url, api_user="producer",
+                                 api_key=own_server.users["producer"], auto_connect_event_hub=False,
+                                 schema_cache_path=str(tmp_path))  # fmt: skip
+    me = session.query('select id from User where username is "producer"').one()
+    new_key = me.reset_api_key()
+    session.close()
+    assert new_key and new_key != own_server.users["producer"]
+    assert _post(own_server, [{"action": "query_schemas"}]).json()["exception"] == "InvalidCredentialsError"
+    fresh = ftrack_api.Session(server_url=own_server.url, api_user="producer", api_key=new_key,
+                               auto_connect_event_hub=False, schema_cache_path=str(tmp_path))  # fmt: skip
+    assert fresh.query('select id from User where username is "producer"').one()["id"] == me["id"]
+    fresh.close()
+
+
 def test_restart_keeps_data_and_seeding_again_is_idempotent(tmp_path):
     data = tmp_path / "data"
     first = start_devserver(data, seed="demo", users=["extra:extra-key"])

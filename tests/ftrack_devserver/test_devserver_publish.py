@@ -153,6 +153,87 @@ def test_multipart_upload(api, ftrack_server):
     assert got.content == b"".join(parts)
 
 
+def _multipart_start(api, component, size, parts):
+    return api([{"action": "get_upload_metadata", "component_id": component, "file_name": "m.bin",
+                 "file_size": size, "parts": parts}])[0]  # fmt: skip
+
+
+def _complete(api, meta, component, etags):
+    return api([{"action": "complete_multipart_upload", "upload_id": meta["upload_id"], "component_id": component,
+                 "parts": [{"part_number": n, "e_tag": etags[n]} for n in sorted(etags)]}])  # fmt: skip
+
+
+def test_multipart_parallel_parts_out_of_order_with_a_short_last_part(api, ftrack_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    component = str(uuid.uuid4())
+    part_size, parts = 3 << 20, 5
+    data = os.urandom(part_size * (parts - 1) + 12345)  # the last part is short
+    meta = _multipart_start(api, component, len(data), parts)
+    urls = {e["part_number"]: e["signed_url"] for e in meta["urls"]}
+
+    def put(n):
+        body = data[(n - 1) * part_size : n * part_size]
+        response = requests.put(urls[n], data=body, timeout=60)
+        assert response.status_code == 200, response.text
+        return n, response.headers["ETag"].strip('"')
+
+    with ThreadPoolExecutor(max_workers=parts) as pool:  # all at once, the last one first
+        etags = dict(pool.map(put, [5, 3, 1, 4, 2]))
+    for n in etags:
+        assert etags[n] == hashlib.md5(data[(n - 1) * part_size : n * part_size]).hexdigest()  # S3 ETag
+    files = ftrack_server.data_dir / "files"
+    assert not (files / component).exists()  # nothing visible before completion
+
+    wrong = {**etags, 3: hashlib.md5(b"other").hexdigest()}
+    refused = _complete(api, meta, component, wrong)
+    assert refused["exception"] == "ValidationError" and "Part 3" in refused["content"]
+    missing = _complete(api, meta, component, {n: etags[n] for n in (1, 2, 3, 4)})
+    assert missing["exception"] == "ValidationError"
+    assert not (files / component).exists()
+
+    done = _complete(api, meta, component, etags)  # the upload stayed open after the refusals
+    assert done[0]["component_id"] == component
+    assert requests.get(done[0]["url"], timeout=60).content == data  # byte-exact
+    assert meta["upload_id"] not in os.listdir(ftrack_server.data_dir / "multipart")
+    # Finished: the upload is gone, its part URLs and completion answer "unknown".
+    assert requests.put(urls[1], data=data[:part_size], timeout=60).status_code == 404
+    assert _complete(api, meta, component, etags)["exception"] == "ValidationError"
+
+
+def test_multipart_part_of_the_wrong_size_is_refused(api, ftrack_server):
+    component = str(uuid.uuid4())
+    meta = _multipart_start(api, component, 1000, 2)
+    urls = {e["part_number"]: e["signed_url"] for e in meta["urls"]}
+    # Part 1 of 1001 bytes would not fit; part 2 (the last) sits at the end of the file.
+    assert requests.put(urls[1], data=b"x" * 1001, timeout=30).status_code == 400
+    etags = {}
+    for n, body in ((1, b"a" * 600), (2, b"b" * 300)):  # 600 + 300 leaves a gap before part 2
+        response = requests.put(urls[n], data=body, timeout=30)
+        assert response.status_code == 200
+        etags[n] = response.headers["ETag"].strip('"')
+    refused = _complete(api, meta, component, etags)
+    assert refused["exception"] == "ValidationError" and "part sizes" in refused["content"]
+    response = requests.put(urls[2], data=b"b" * 400, timeout=30)  # retried with the right size
+    etags[2] = response.headers["ETag"].strip('"')
+    done = _complete(api, meta, component, etags)
+    assert requests.get(done[0]["url"], timeout=30).content == b"a" * 600 + b"b" * 400
+
+
+def test_multipart_failed_call_keeps_the_upload_open(api, ftrack_server):
+    component = str(uuid.uuid4())
+    meta = _multipart_start(api, component, 10, 1)
+    response = requests.put(meta["urls"][0]["signed_url"], data=b"0123456789", timeout=30)
+    etags = {1: response.headers["ETag"].strip('"')}
+    failed = api([{"action": "complete_multipart_upload", "upload_id": meta["upload_id"], "component_id": component,
+                   "parts": [{"part_number": 1, "e_tag": etags[1]}]},
+                  {"action": "no_such_action"}])  # fmt: skip
+    assert failed["exception"] == "UnknownActionError"
+    assert not (ftrack_server.data_dir / "files" / component).exists()
+    done = _complete(api, meta, component, etags)
+    assert requests.get(done[0]["url"], timeout=30).content == b"0123456789"
+
+
 def test_component_remove(make_session, tmp_path):
     session = make_session()
     source = tmp_path / "r.bin"

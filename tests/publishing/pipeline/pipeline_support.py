@@ -143,27 +143,16 @@ def ftrack_version_state(session, version_id: str) -> dict:
 def api_round_trips(entries: list[dict], *, user: str, skip_job_polls: bool = True) -> list[list[str]]:
     """The ``/api`` calls of ``user`` in a slice of the dev server's request log, as lists of operations.
 
-    The log has one entry per operation; the operations of one call are logged back to back with
-    the call's duration, so a run of consecutive entries with the same duration is one round trip.
+    The log has one entry per operation; the operations of one ``POST /api`` share its ``call`` id.
     Upload PUTs are not API calls; polling the encode Job is left out when ``skip_job_polls``.
     """
-    calls: list[list[str]] = []
-    previous = None
+    by_call: dict[int, list[str]] = {}
     for entry in sorted(entries, key=lambda e: e["seq"]):
-        if entry.get("user") != user:
-            previous = None
+        if entry.get("user") != user or entry.get("call") is None:
             continue
         operation = f"{entry['action']} {entry.get('entity_type') or ''}".strip()
-        same_call = (
-            previous is not None
-            and entry["seq"] == previous["seq"] + 1
-            and entry.get("duration_ms") == previous.get("duration_ms")
-        )
-        if same_call:
-            calls[-1].append(operation)
-        else:
-            calls.append([operation])
-        previous = entry
+        by_call.setdefault(entry["call"], []).append(operation)
+    calls = list(by_call.values())
     if skip_job_polls:
         calls = [c for c in calls if c != ["query Job"]]
     return calls

@@ -235,10 +235,7 @@ def test_a_changed_personal_key_retires_the_pooled_session(producer, private_ftr
     old = sessions.session_for(producer)
 
     # The producer rotates the key in ftrack (the old one stops working) and enters the new one.
-    me = old.query('select id from User where username is "producer"').one()["id"]
-    # Sent by hand: the dev server wants entity_key as a list, ftrack_api's reset_remote sends the id.
-    reset = {"action": "reset_remote", "reset_type": "api_key", "entity_type": "User", "entity_key": [me]}
-    new_key = old.call([reset])[0]["data"]["api_key"]
+    new_key = old.query('select id from User where username is "producer"').one().reset_api_key()
     credential_save(user=producer, api_user="producer", api_key=new_key)
     producer.refresh_from_db()
 
