@@ -17,8 +17,6 @@ Usage: ``python bench/devserver_put.py [--size 2G] [--rounds 3] [--dir PATH] [--
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import http.client
 import json
 import os
@@ -31,33 +29,16 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
+from benchlib import (  # bench/ is on sys.path as the script's folder
+    MIB,
+    RssSampler,
+    parse_size,
+    write_test_file,
+)
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHUNK = 1 << 20
-MIB = 1 << 20
 USER, API_KEY = "producer", "demo-key-producer"
-
-
-def parse_size(text: str) -> int:
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    text = text.strip().upper().removesuffix("IB").removesuffix("B")
-    if text and text[-1] in units:
-        return int(float(text[:-1]) * units[text[-1]])
-    return int(text)
-
-
-def write_test_file(path: str, size: int) -> str:
-    """Incompressible-looking data (a random MiB repeated with a counter); returns base64 MD5."""
-    digest = hashlib.md5()
-    block = os.urandom(CHUNK)
-    with open(path, "wb") as out:
-        written, n = 0, 0
-        while written < size:
-            piece = (n.to_bytes(8, "big") + block[8:])[: size - written]
-            out.write(piece)
-            digest.update(piece)
-            written += len(piece)
-            n += 1
-    return base64.b64encode(digest.digest()).decode()
 
 
 def time_cp(src: str, dst: str) -> float:
@@ -88,27 +69,6 @@ def start_server(data_dir: str) -> tuple[subprocess.Popen, str]:
     # Keep draining stdout so the server never blocks on a full pipe.
     threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
     return proc, url
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-class RssSampler(threading.Thread):
-    def __init__(self, pid: int, interval: float = 0.02):
-        super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
-        self.peak = self.baseline = rss_mb(pid)
-        self.stop = threading.Event()
-
-    def run(self):
-        while not self.stop.is_set():
-            self.peak = max(self.peak, rss_mb(self.pid))
-            self.stop.wait(self.interval)
 
 
 def upload_metadata(url: str, component_id: str, size: int, checksum: str) -> dict:
@@ -182,9 +142,8 @@ def main(argv=None) -> int:
             if os.path.getsize(stored) != size:
                 raise SystemExit("the stored upload has the wrong size")
             os.remove(stored)
-        sampler.stop.set()
-        sampler.join()
-        growth = sampler.peak - sampler.baseline
+        sampler.stop()
+        growth = (sampler.peak - sampler.baseline) / 1024
         cp_seconds, put_seconds = min(cp_runs), min(put_runs)
         mib = size / MIB
 
@@ -194,7 +153,9 @@ def main(argv=None) -> int:
         print(f"load: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min), {os.cpu_count()} CPUs")
         print(f"cp:  best {cp_seconds:.2f} s, {mib / cp_seconds:.0f} MiB/s (runs, MiB/s: {runs(cp_runs)})")
         print(f"PUT: best {put_seconds:.2f} s, {mib / put_seconds:.0f} MiB/s (runs, MiB/s: {runs(put_runs)})")
-        print(f"server RSS: {sampler.baseline:.0f} MB before, {sampler.peak:.0f} MB peak during the PUTs")
+        print(
+            f"server RSS: {sampler.baseline / 1024:.0f} MB before, {sampler.peak / 1024:.0f} MB peak during the PUTs"
+        )
         ratio = cp_seconds / put_seconds
         print(
             f"RESULT devserver_put ratio={ratio:.2f} put_mib_s={mib / put_seconds:.1f} "

@@ -34,7 +34,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -43,15 +42,11 @@ import threading
 import time
 import uuid
 
+from benchlib import parse_size, rss_kib  # bench/ is on sys.path as the script's folder
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 MIB = 1 << 20
-
-
-def parse_size(text: str) -> int:
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    text = text.strip().upper().removesuffix("IB").removesuffix("B")
-    return int(float(text[:-1]) * units[text[-1]]) if text and text[-1] in units else int(text)
 
 
 def ffmpeg(*args: str) -> None:
@@ -100,15 +95,6 @@ def tiny_movie(path: str) -> str:
         path,
     )
     return path
-
-
-def rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            match = re.search(r"^VmRSS:\s+(\d+)", fh.read(), re.M)
-        return int(match.group(1)) if match else 0
-    except (FileNotFoundError, ProcessLookupError):
-        return 0
 
 
 def start_devserver(data_dir: str) -> tuple[subprocess.Popen, str]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import http.client
 import json
 import os
@@ -35,51 +34,19 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from urllib.parse import urlsplit
+
+from benchlib import (  # bench/ is on sys.path as the script's folder
+    RssSampler,
+    parse_size,
+    rss_kib,
+    write_test_file,
+)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIB = 1 << 20
 PIECE = MIB
-
-
-def parse_size(text: str) -> int:
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    text = text.strip().upper().removesuffix("IB").removesuffix("B")
-    if text and text[-1] in units:
-        return int(float(text[:-1]) * units[text[-1]])
-    return int(text)
-
-
-def write_test_file(path: str, size: int) -> str:
-    """Data that does not compress (a random MiB with a counter); returns its base64 MD5."""
-    digest = hashlib.md5()
-    block = os.urandom(PIECE)
-    with open(path, "wb") as out:
-        written, n = 0, 0
-        while written < size:
-            piece = (n.to_bytes(8, "big") + block[8:])[: size - written]
-            out.write(piece)
-            digest.update(piece)
-            written += len(piece)
-            n += 1
-    return base64.b64encode(digest.digest()).decode()
-
-
-def rss_kib(pid: int) -> int:
-    """VmRSS of a process and all its descendants, in KiB (0 for processes that are gone)."""
-    total = 0
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            match = re.search(r"^VmRSS:\s+(\d+)", fh.read(), re.M)
-            total += int(match.group(1)) if match else 0
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as fh:
-                total += sum(rss_kib(int(child)) for child in fh.read().split())
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return total
 
 
 def cpu_seconds(pid: int) -> float:
@@ -96,17 +63,6 @@ def cpu_seconds(pid: int) -> float:
     except (FileNotFoundError, ProcessLookupError):
         pass
     return total
-
-
-class RssSampler(threading.Thread):
-    def __init__(self, pid: int):
-        super().__init__(daemon=True)
-        self.pid, self.peak, self.stopped = pid, 0, threading.Event()
-
-    def run(self):
-        while not self.stopped.is_set():
-            self.peak = max(self.peak, rss_kib(self.pid))
-            self.stopped.wait(0.05)
 
 
 def portal_env(work: str) -> dict[str, str]:
@@ -289,12 +245,12 @@ def main() -> None:
         with open(warm, "wb") as fh:
             fh.write(os.urandom(4096))
         tus_upload(base, token, warm, chunk)
-        baseline = rss_kib(proc.pid)
+        baseline = rss_kib(proc.pid, with_children=True)
 
         # The machine is shared and disk speed wanders, so cp and tus alternate, each run starting
         # with nothing dirty in the page cache, and the best run of each is compared.
         cp_cached, cp_durable, tus_runs, tus_cpu = [], [], [], []
-        sampler = RssSampler(proc.pid)
+        sampler = RssSampler(proc.pid, interval=0.05, with_children=True)
         sampler.start()
         for _ in range(args.rounds):
             cached, durable = timed_cp(source, os.path.join(work, "copy.mov"))
@@ -309,8 +265,7 @@ def main() -> None:
             if state["md5"] != expected_md5 or state["offset"] != size:
                 raise SystemExit(f"upload mismatch: server md5 {state['md5']} offset {state['offset']}")
             delete_upload(base, token, location)
-        sampler.stopped.set()
-        sampler.join()
+        sampler.stop()
 
         best_tus, best_cp, best_cached = min(tus_runs), min(cp_durable), min(cp_cached)
         growth_mb = max(0, sampler.peak - baseline) / 1024
