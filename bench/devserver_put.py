@@ -11,7 +11,10 @@
    ``RESULT devserver_put ratio=<cp seconds / PUT seconds> put_mib_s=.. cp_mib_s=.. rss_growth_mb=..``
    (ratio 1.0 means the PUT is as fast as cp; higher is better).
 
-Usage: ``python bench/devserver_put.py [--size 2G] [--rounds 3] [--dir PATH] [--keep]``
+``--no-checksum`` sends no ``Content-MD5`` (the JS client's single-part PUT without a checksum):
+the server then does not hash, which shows the PUT path's own cost apart from MD5's.
+
+Usage: ``python bench/devserver_put.py [--size 2G] [--rounds 3] [--no-checksum] [--dir PATH] [--keep]``
 """
 
 from __future__ import annotations
@@ -115,6 +118,9 @@ def main(argv=None) -> int:
     parser.add_argument("--dir", default=os.path.join(REPO, "var"), help="folder on the disk to test")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     parser.add_argument("--rounds", type=int, default=3, help="alternate cp and PUT this often (best counts)")
+    parser.add_argument(
+        "--no-checksum", action="store_true", help="PUT without Content-MD5 (no server hashing)"
+    )
     args = parser.parse_args(argv)
     size = parse_size(args.size)
     os.makedirs(args.dir, exist_ok=True)
@@ -136,7 +142,7 @@ def main(argv=None) -> int:
             cp_runs.append(time_cp(src, os.path.join(work, "copy.bin")))
             subprocess.run(["sync"], check=True)
             component_id = str(uuid.uuid4())
-            metadata = upload_metadata(url, component_id, size, checksum)
+            metadata = upload_metadata(url, component_id, size, None if args.no_checksum else checksum)
             put_runs.append(put_file(metadata["url"], metadata.get("headers") or {}, src, size))
             stored = os.path.join(work, "data", "files", component_id)
             if os.path.getsize(stored) != size:
@@ -159,7 +165,8 @@ def main(argv=None) -> int:
         ratio = cp_seconds / put_seconds
         print(
             f"RESULT devserver_put ratio={ratio:.2f} put_mib_s={mib / put_seconds:.1f} "
-            f"cp_mib_s={mib / cp_seconds:.1f} rss_growth_mb={growth:.1f}",
+            f"cp_mib_s={mib / cp_seconds:.1f} rss_growth_mb={growth:.1f} "
+            f"checksum={'none' if args.no_checksum else 'md5'}",
             flush=True,
         )
         return 0
