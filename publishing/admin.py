@@ -289,11 +289,13 @@ class ProjectServiceKeyAdmin(PortalAdmin):
 
 @admin.register(ProjectWebhook)
 class ProjectWebhookAdmin(PortalAdmin):
-    list_display = ("project_name", "url", "is_active", "created_by", "created_at")
+    # The URL is kept out of the staff console: Slack-style webhook URLs carry a token, and a URL
+    # must pass the address check of the portal's webhook page (/admin-tools/webhooks/) to change.
+    list_display = ("project_name", "is_active", "created_by", "created_at")
     list_filter = ("is_active",)
-    search_fields = ("project_name", "url")
+    search_fields = ("project_name",)
     list_select_related = ("created_by",)
-    exclude = ("secret_encrypted",)
+    exclude = ("secret_encrypted", "url")
 
 
 @admin.register(WebhookDelivery)

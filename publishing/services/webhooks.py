@@ -10,15 +10,23 @@
 
 Webhook URLs are secrets too (a Slack incoming-webhook URL is its own credential): logs and stored
 errors name the webhook by id and host only, never the full URL.
+
+Server-side request forgery: an admin could point a webhook at the portal's own network (the cloud
+metadata address, Redis or PostgreSQL on 127.0.0.1, private ranges). ``webhook_url_check`` runs when
+a URL is saved and again before every delivery (DNS may have changed since): http(s) only, no
+credentials in the URL, and every address the host resolves to must be public. Redirects are never
+followed. ``WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` lifts the address rule (tests, an internal receiver).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -27,6 +35,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from publishing.crypto import decrypt_secret, encrypt_secret
 from publishing.models import ProjectWebhook, PublishBatch, WebhookDelivery
@@ -65,6 +76,114 @@ def url_for_display(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/…" if parts.path.strip("/") or parts.query else url
 
 
+class WebhookURLError(ValueError):
+    """A webhook URL the portal refuses to call; the message is safe to show (host only, no path).
+
+    ``permanent`` is False when the host could not be resolved (DNS may answer again later).
+    """
+
+    def __init__(self, message: str, *, permanent: bool = True):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def _address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (
+        ip.is_loopback
+        or ip.is_link_local
+        or ip.is_private
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global  # e.g. 100.64.0.0/10 (carrier-grade NAT)
+    )
+
+
+def webhook_url_check(url: str) -> None:
+    """Raise ``WebhookURLError`` unless the portal may POST to ``url`` (see the module docstring)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise WebhookURLError("That is not a valid URL.") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise WebhookURLError("Use an http:// or https:// URL.")
+    if parts.username is not None or parts.password is not None:
+        raise WebhookURLError("The URL must not contain a user name or password.")
+    host = parts.hostname
+    if not host:
+        raise WebhookURLError("The URL has no host.")
+    if getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False):
+        return
+    port = port or (443 if parts.scheme.lower() == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError):
+        raise WebhookURLError(f"The host {host} could not be resolved.", permanent=False) from None
+    if not infos:
+        raise WebhookURLError(f"The host {host} could not be resolved.", permanent=False)
+    for info in infos:
+        address = str(info[4][0]).split("%", 1)[0]  # drop an IPv6 zone index
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            raise WebhookURLError(f"The host {host} resolves to an unusable address.") from None
+        if not _address_allowed(ip):
+            raise WebhookURLError(
+                f"The host {host} resolves to a private, loopback, link-local or reserved address"
+                f" ({ip}); webhooks may only call public addresses."
+            )
+
+
+class _PeerCheck:
+    """Checks the address actually connected to, after DNS: a host that answered a public address
+    to ``webhook_url_check`` and a private one a moment later (DNS rebinding) is still refused."""
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        if not getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False):
+            peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%", 1)[0])
+            if not _address_allowed(peer):
+                sock.close()
+                raise WebhookURLError(
+                    f"The host {self.host} connected to a non-public address ({peer}); "
+                    "webhooks may only call public addresses."
+                )
+        return sock
+
+
+class _CheckedHTTPConnection(_PeerCheck, HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_PeerCheck, HTTPSConnection):
+    pass
+
+
+class _CheckedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class _CheckedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    session.max_redirects = 0
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, _CheckedAdapter())
+    return session
+
+
 # --- registering ---------------------------------------------------------------------------------
 def webhook_save(
     *, ftrack_project_id: str, project_name: str, url: str, actor=None, webhook: ProjectWebhook | None = None
@@ -72,8 +191,9 @@ def webhook_save(
     """Create a webhook (a new secret is made) or change the URL/project of one.
 
     Returns ``(webhook, secret)``; ``secret`` is the plain shared secret on creation only (the one
-    time anybody sees it), None on a change.
+    time anybody sees it), None on a change. Raises ``WebhookURLError`` for a refused URL.
     """
+    webhook_url_check(url)
     if webhook is not None:
         webhook.ftrack_project_id, webhook.project_name, webhook.url = ftrack_project_id, project_name, url
         webhook.save(update_fields=["ftrack_project_id", "project_name", "url"])
@@ -135,11 +255,18 @@ def batch_webhooks_enqueue(*, batch: PublishBatch) -> list[WebhookDelivery]:
 
 
 def webhook_send_test(*, webhook: ProjectWebhook, actor=None) -> WebhookDelivery:
-    """Send a test message now, once (no retries), and return the delivery with its outcome."""
+    """Queue a test message (sent once by a worker, never retried); returns the pending delivery.
+
+    Never sent inside the admin's request: the web process makes no outgoing call to the URL.
+    """
     delivery = WebhookDelivery.objects.create(
-        webhook=webhook, event=EVENT_TEST, payload=test_payload(webhook, actor=actor)
+        webhook=webhook,
+        event=EVENT_TEST,
+        payload=test_payload(webhook, actor=actor),
+        next_attempt_at=timezone.now(),
     )
-    return webhook_deliver(delivery=delivery, retry=False)
+    _enqueue_after_commit(delivery.pk)
+    return delivery
 
 
 def _enqueue_after_commit(delivery_id: int, *, countdown: float | None = None) -> None:
@@ -168,8 +295,22 @@ def webhook_delivery_claim(delivery_id: int, *, now=None) -> WebhookDelivery | N
 
 
 def webhook_deliver(*, delivery: WebhookDelivery, retry: bool = True) -> WebhookDelivery:
-    """One attempt: POST the signed JSON. Records the outcome on the row and schedules a retry."""
+    """One attempt: POST the signed JSON. Records the outcome on the row and schedules a retry.
+
+    A test message is tried once only. The URL is checked again first (it may have been saved
+    before the check existed, edited in the Django admin, or its DNS changed).
+    """
     webhook = delivery.webhook
+    retry = retry and delivery.event != EVENT_TEST
+    try:
+        webhook_url_check(webhook.url)
+    except WebhookURLError as refused:
+        return _record(
+            delivery,
+            status_code=None,
+            error=f"refused: {refused}",
+            retry=retry and not refused.permanent,
+        )
     now = timezone.now()
     timestamp = str(int(now.timestamp()))
     payload = dict(delivery.payload)
@@ -179,22 +320,25 @@ def webhook_deliver(*, delivery: WebhookDelivery, retry: bool = True) -> Webhook
     status_code, error = None, ""
     try:
         secret = decrypt_secret(webhook.secret_encrypted)
-        response = requests.post(
-            webhook.url,
-            data=body,
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "User-Agent": "ReviewPortal-Webhook/1",
-                SIGNATURE_HEADER: sign(secret, body),
-                TIMESTAMP_HEADER: timestamp,
-                EVENT_HEADER: delivery.event,
-            },
-            timeout=float(getattr(settings, "WEBHOOK_TIMEOUT", 10)),
-            allow_redirects=False,
-        )
+        with _session() as session:
+            response = session.post(
+                webhook.url,
+                data=body,
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "User-Agent": "ReviewPortal-Webhook/1",
+                    SIGNATURE_HEADER: sign(secret, body),
+                    TIMESTAMP_HEADER: timestamp,
+                    EVENT_HEADER: delivery.event,
+                },
+                timeout=float(getattr(settings, "WEBHOOK_TIMEOUT", 10)),
+                allow_redirects=False,
+            )
         status_code = response.status_code
         if not 200 <= status_code < 300:
             error = f"HTTP {status_code} from {_host(webhook.url)}: {_snippet(response)}"
+    except WebhookURLError as refused:  # the connection reached a non-public address
+        error = f"refused: {refused}"
     except requests.Timeout:
         error = f"no answer from {_host(webhook.url)} within {getattr(settings, 'WEBHOOK_TIMEOUT', 10)} s"
     except requests.ConnectionError:

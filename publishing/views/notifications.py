@@ -94,6 +94,10 @@ class WebhookForm(forms.Form):
         url = self.cleaned_data["url"]
         if not url.lower().startswith(("https://", "http://")):
             raise forms.ValidationError("Use an http:// or https:// URL.")
+        try:  # no internal addresses (SSRF): checked again before every delivery
+            webhook_services.webhook_url_check(url)
+        except webhook_services.WebhookURLError as refused:
+            raise forms.ValidationError(str(refused)) from None
         return url
 
     def target(self) -> tuple[str, str]:
@@ -142,12 +146,16 @@ def webhook_admin(request):
         if not form.is_valid():
             return _webhooks_page(request, form, status=400)
         project_id, project_name = form.target()
-        webhook, secret = webhook_services.webhook_save(
-            ftrack_project_id=project_id,
-            project_name=project_name,
-            url=form.cleaned_data["url"],
-            actor=request.user,
-        )
+        try:
+            webhook, secret = webhook_services.webhook_save(
+                ftrack_project_id=project_id,
+                project_name=project_name,
+                url=form.cleaned_data["url"],
+                actor=request.user,
+            )
+        except webhook_services.WebhookURLError as refused:  # DNS changed since the form's check
+            form.add_error("url", str(refused))
+            return _webhooks_page(request, form, status=400)
         messages.success(request, f"Webhook for {project_name} saved.")
         return _webhooks_page(
             request,
@@ -168,14 +176,9 @@ def _webhook_or_404(pk: int) -> ProjectWebhook:
 @admin_required
 def webhook_test(request, pk: int):
     webhook = _webhook_or_404(pk)
-    delivery = webhook_services.webhook_send_test(webhook=webhook, actor=request.user)
-    if delivery.status == WebhookDelivery.Status.DELIVERED:
-        messages.success(
-            request,
-            f"Test message delivered to {webhook.project_name}'s webhook (HTTP {delivery.response_status}).",
-        )
-    else:
-        messages.error(request, f"Test message not delivered: {delivery.last_error}")
+    # Queued for a worker (maintenance queue), never sent inside this request.
+    webhook_services.webhook_send_test(webhook=webhook, actor=request.user)
+    messages.success(request, "Test queued — see recent deliveries below.")
     return redirect("publishing:webhooks")
 
 

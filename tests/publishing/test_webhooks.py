@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
+import socket
 import sys
 from pathlib import Path
 
@@ -17,14 +18,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from webhook_receiver import Receiver  # noqa: E402
 
 from publishing.crypto import decrypt_secret  # noqa: E402
-from publishing.models import PublishBatch, PublishJob, WebhookDelivery  # noqa: E402
+from publishing.models import ProjectWebhook, PublishBatch, PublishJob, WebhookDelivery  # noqa: E402
 from publishing.services import webhooks  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    # The receiver listens on 127.0.0.1, an address webhooks may not call unless this is on.
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     with Receiver() as running:
         yield running
 
@@ -144,6 +147,7 @@ def test_gives_up_after_max_attempts_with_the_reason(producer, receiver, quick_r
 
 def test_connection_refused_is_retried_with_backoff(producer, settings):
     settings.WEBHOOK_RETRY_BASE = 30
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     with Receiver() as closed:
         url = closed.url
     webhooks.webhook_save(ftrack_project_id="proj-demo", project_name="demo", url=url)
@@ -185,16 +189,156 @@ def test_secret_is_stored_encrypted(receiver):
     assert rotated != secret and decrypt_secret(webhook.secret_encrypted) == rotated
 
 
-def test_send_test_delivers_once_without_retry(receiver, admin_user):
+def _capture_queued(monkeypatch) -> list:
+    from publishing import tasks_webhooks
+
+    queued = []
+    monkeypatch.setattr(
+        tasks_webhooks.webhook_deliver_task,
+        "apply_async",
+        lambda args=None, countdown=None, **kw: queued.append((args[0], countdown)),
+    )
+    return queued
+
+
+def test_send_test_is_queued_then_sent_once_without_retry(
+    receiver, admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from publishing import tasks_webhooks
+
+    queued = _capture_queued(monkeypatch)
     webhook, secret = webhooks.webhook_save(ftrack_project_id="p", project_name="demo", url=receiver.url)
     receiver.statuses = [404]
-    failed = webhooks.webhook_send_test(webhook=webhook, actor=admin_user)
-    assert (failed.status, failed.attempts) == ("failed", 1) and "HTTP 404" in failed.last_error
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        pending = webhooks.webhook_send_test(webhook=webhook, actor=admin_user)
+        assert queued == []  # handed to Celery only once the transaction commits
+    assert len(callbacks) == 1 and queued == [(pending.pk, None)]
+    assert pending.status == "pending" and receiver.requests == []  # nothing sent by the caller
+    # The worker sends it once; a test message is never retried.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks_webhooks.webhook_deliver_task(pending.pk) == "failed"
+    failed = WebhookDelivery.objects.get(pk=pending.pk)
+    assert failed.attempts == 1 and "HTTP 404" in failed.last_error and len(queued) == 1
+
     ok = webhooks.webhook_send_test(webhook=webhook, actor=admin_user)
-    assert ok.status == "delivered"
+    assert webhooks.webhook_deliver(delivery=webhooks.webhook_delivery_claim(ok.pk)).status == "delivered"
     body = _verify(receiver.requests[-1], secret)
     assert body["review_portal"]["event"] == "webhook.test"
     assert receiver.requests[-1]["headers"]["X-Review-Portal-Event"] == "webhook.test"
+
+
+def test_the_deliver_task_runs_on_the_maintenance_queue():
+    from portal.celery import app
+
+    route = app.amqp.router.route({}, "publishing.webhook_deliver", args=[1], kwargs={})
+    assert route["queue"].name == "maintenance"
+
+
+# --- server-side request forgery -----------------------------------------------------------------
+REFUSED_URLS = [
+    "http://127.0.0.1:6379/",  # Redis
+    "http://127.8.9.10/hook",
+    "http://localhost:5432/",  # a hostname that resolves to loopback
+    "http://10.1.2.3/hook",
+    "http://192.168.1.20/hook",
+    "http://172.16.0.5/hook",
+    "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+    "http://[::1]:8000/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://0.0.0.0:8000/",
+    "http://224.0.0.1/",
+    "http://100.64.0.1/",
+]
+
+
+@pytest.mark.parametrize("url", REFUSED_URLS)
+def test_internal_addresses_are_refused_at_save(settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    with pytest.raises(webhooks.WebhookURLError, match="only call public addresses"):
+        webhooks.webhook_url_check(url)
+    with pytest.raises(webhooks.WebhookURLError):
+        webhooks.webhook_save(ftrack_project_id="p", project_name="demo", url=url)
+    assert not ProjectWebhook.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("ftp://hooks.example/x", "http:// or https://"),
+        ("file:///etc/passwd", "http:// or https://"),
+        ("https://user:pw@hooks.example/x", "user name or password"),
+        ("https://token@hooks.example/x", "user name or password"),
+        ("https:///x", "no host"),
+    ],
+)
+def test_scheme_and_credentials_are_checked_even_when_private_addresses_are_allowed(settings, url, message):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    with pytest.raises(webhooks.WebhookURLError, match=message):
+        webhooks.webhook_url_check(url)
+
+
+def _resolving_to(monkeypatch, *addresses):
+    def fake(host, port, *args, **kwargs):
+        if not addresses:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for a in addresses
+        ]
+
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo", fake)
+
+
+def test_every_resolved_address_must_be_public(settings, monkeypatch):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    _resolving_to(monkeypatch, "93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c")
+    webhooks.webhook_url_check("https://hooks.example/x")  # public: accepted
+    _resolving_to(monkeypatch, "93.184.215.14", "10.0.0.7")  # one private answer is enough to refuse
+    with pytest.raises(webhooks.WebhookURLError, match=r"10\.0\.0\.7"):
+        webhooks.webhook_url_check("https://hooks.example/x")
+    _resolving_to(monkeypatch)
+    with pytest.raises(webhooks.WebhookURLError, match="could not be resolved") as unresolved:
+        webhooks.webhook_url_check("https://hooks.example/x")
+    assert not unresolved.value.permanent
+
+
+def test_delivery_rechecks_the_url_and_never_calls_an_internal_address(producer, receiver, settings, caplog):
+    # Stored before the check existed (or edited in the Django admin): refused when sending.
+    ProjectWebhook.objects.create(
+        ftrack_project_id="proj-demo", project_name="demo", url=receiver.url, secret_encrypted="x"
+    )
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    [delivery] = webhooks.batch_webhooks_enqueue(batch=_batch(producer))
+    delivery = webhooks.webhook_deliver(delivery=webhooks.webhook_delivery_claim(delivery.pk))
+    assert receiver.requests == []
+    assert (delivery.status, delivery.attempts, delivery.response_status) == ("failed", 1, None)
+    assert "refused" in delivery.last_error and "only call public addresses" in delivery.last_error
+    assert "very-secret-path" not in delivery.last_error + caplog.text
+
+
+def test_a_host_that_does_not_resolve_is_retried(producer, settings, monkeypatch):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    webhooks.webhook_save(ftrack_project_id="proj-demo", project_name="demo", url="https://hooks.example/x")
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    _resolving_to(monkeypatch)
+    [delivery] = webhooks.batch_webhooks_enqueue(batch=_batch(producer))
+    delivery = webhooks.webhook_deliver(delivery=webhooks.webhook_delivery_claim(delivery.pk))
+    assert delivery.status == "pending" and "could not be resolved" in delivery.last_error
+
+
+def test_redirects_are_not_followed(producer, settings, monkeypatch):
+    calls = []
+
+    def fake_post(session, url, **kwargs):
+        calls.append(kwargs)
+        raise webhooks.requests.ConnectionError("stop here")
+
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    webhooks.webhook_save(ftrack_project_id="proj-demo", project_name="demo", url="https://hooks.example/x")
+    monkeypatch.setattr(webhooks.requests.Session, "post", fake_post)
+    [delivery] = webhooks.batch_webhooks_enqueue(batch=_batch(producer))
+    webhooks.webhook_deliver(delivery=webhooks.webhook_delivery_claim(delivery.pk))
+    assert [c["allow_redirects"] for c in calls] == [False]
 
 
 def test_sweep_task_requeues_due_deliveries(producer, receiver, monkeypatch):
@@ -209,3 +353,17 @@ def test_sweep_task_requeues_due_deliveries(producer, receiver, monkeypatch):
     assert tasks_webhooks.webhook_deliver_task(delivery.pk) == "delivered"
     assert tasks_webhooks.webhook_deliver_task(delivery.pk) == "not due"
     assert len(receiver.requests) == 1
+
+
+def test_the_connected_address_is_checked_too(producer, receiver, settings, monkeypatch):
+    # DNS rebinding: the host answered a public address to the check, then 127.0.0.1 to the connect.
+    webhooks.webhook_save(ftrack_project_id="proj-demo", project_name="demo", url=receiver.url)
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    monkeypatch.setattr(webhooks, "webhook_url_check", lambda url: None)
+    [delivery] = webhooks.batch_webhooks_enqueue(batch=_batch(producer))
+    delivery = webhooks.webhook_deliver(delivery=webhooks.webhook_delivery_claim(delivery.pk))
+    assert receiver.requests == []
+    assert (
+        delivery.status == "pending"
+        and "connected to a non-public address (127.0.0.1)" in delivery.last_error
+    )

@@ -25,7 +25,9 @@ PAGE = "publishing:webhooks"
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    # The receiver listens on 127.0.0.1, an address webhooks may not call unless this is on.
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     with Receiver() as running:
         yield running
 
@@ -62,22 +64,49 @@ def test_admin_adds_a_webhook_and_sees_the_secret_once(client_for, admin_user, r
     assert secret not in caplog.text and "very-secret-path" not in caplog.text
 
 
-def test_send_test_pause_and_new_secret(client_for, admin_user, receiver):
+def _deliver_queued(delivery_pk: int) -> WebhookDelivery:
+    """What the maintenance worker does with the queued test, run here synchronously."""
+    return webhooks.webhook_deliver(delivery=webhooks.webhook_delivery_claim(delivery_pk))
+
+
+def test_send_test_pause_and_new_secret(
+    client_for, admin_user, receiver, monkeypatch, django_capture_on_commit_callbacks
+):
+    from publishing import tasks_webhooks
+
+    queued = []
+    monkeypatch.setattr(
+        tasks_webhooks.webhook_deliver_task,
+        "apply_async",
+        lambda args=None, countdown=None, **kw: queued.append(args[0]),
+    )
     webhook, first_secret = webhooks.webhook_save(
         ftrack_project_id="p", project_name="demo", url=receiver.url
     )
     client = client_for(admin_user)
 
-    sent = client.post(reverse("publishing:webhook_test", args=[webhook.pk]), follow=True).content.decode()
-    assert "Test message delivered" in sent
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(reverse("publishing:webhook_test", args=[webhook.pk]), follow=True)
+    assert "Test queued — see recent deliveries below" in sent.content.decode()
+    # Queued on commit for the worker; nothing was sent during the admin's request.
+    test_delivery = WebhookDelivery.objects.get(event="webhook.test")
+    assert queued == [test_delivery.pk] and receiver.requests == []
+    assert test_delivery.status == "pending"
+
+    assert _deliver_queued(test_delivery.pk).status == "delivered"
     [request] = receiver.requests
     expected = "sha256=" + hmac.new(first_secret.encode(), request["body"], hashlib.sha256).hexdigest()
     assert request["headers"]["X-Review-Portal-Signature"] == expected
-    assert "webhook.test" in sent  # listed among the recent deliveries
+    page = client.get(reverse(PAGE)).content.decode()
+    assert "webhook.test" in page and "Delivered (HTTP 200)" in page  # among the recent deliveries
 
     receiver.statuses = [500]
-    failed = client.post(reverse("publishing:webhook_test", args=[webhook.pk]), follow=True).content.decode()
-    assert "Test message not delivered" in failed and "HTTP 500" in failed
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("publishing:webhook_test", args=[webhook.pk]))
+    assert len(queued) == 2
+    failed = _deliver_queued(queued[-1])
+    assert (failed.status, failed.attempts) == ("failed", 1)  # a test is tried once, not retried
+    assert "HTTP 500" in client.get(reverse(PAGE)).content.decode()
 
     client.post(reverse("publishing:webhook_active", args=[webhook.pk]), {"active": "0"})
     webhook.refresh_from_db()
@@ -97,8 +126,40 @@ def test_invalid_form_is_refused(client_for, admin_user):
     assert not ProjectWebhook.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:6379/",
+        "http://localhost:5432/",
+        "http://10.0.0.8/hook",
+        "http://169.254.169.254/latest/meta-data/",
+    ],
+)
+def test_internal_addresses_are_refused_with_a_clear_message(client_for, admin_user, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    response = client_for(admin_user).post(
+        reverse(PAGE), {"ftrack_project_id": "p", "project_name": "demo", "url": url}
+    )
+    assert response.status_code == 400
+    assert "webhooks may only call public addresses" in response.content.decode()
+    assert not ProjectWebhook.objects.exists()
+
+
+def test_credentials_in_the_url_are_refused(client_for, admin_user, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    response = client_for(admin_user).post(
+        reverse(PAGE), {"ftrack_project_id": "p", "project_name": "demo", "url": "https://u:p@hooks.example/"}
+    )
+    assert (
+        response.status_code == 400
+        and "must not contain a user name or password" in response.content.decode()
+    )
+    assert not ProjectWebhook.objects.exists()
+
+
 @pytest.mark.parametrize("who", ["producer", "coordinator", "outsider"])
-def test_only_admins_manage_webhooks(request, client_for, who):
+def test_only_admins_manage_webhooks(request, client_for, settings, who):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # hooks.example does not resolve: skip the lookup
     webhook, _ = webhooks.webhook_save(
         ftrack_project_id="p", project_name="demo", url="https://hooks.example/x"
     )
