@@ -2,12 +2,13 @@
 // Settings come from the server through json_script (#upload-config); no inline script anywhere,
 // so the page works under a CSP without 'unsafe-inline'.
 //
-// What survives a page reload (Golden Retriever, no service worker): the file list, each file's
-// progress and tus upload URL (localStorage/IndexedDB), and the bytes of files up to 10 MiB
-// (IndexedDB). Completed uploads come back complete; unfinished small files resume on "Upload";
-// bigger unfinished files come back as "ghosts" that resume where they stopped once the producer
-// adds the same file again. The publish form itself (context, comment, reviewers) is not restored,
-// nor a list whose files all finished; re-added, those files complete from the tus fingerprint.
+// What survives a page reload (Golden Retriever, no service worker, stored per portal user under
+// config.restoreKey): the file list, each file's progress and tus upload URL (localStorage/
+// IndexedDB), and the bytes of files up to 10 MiB (IndexedDB). Completed uploads come back complete;
+// unfinished small files resume on "Upload"; bigger unfinished files come back as "ghosts" that
+// resume where they stopped once the producer adds the same file again. The publish form itself
+// (context, comment, reviewers) is not restored, nor a list whose files all finished; re-added,
+// those files complete from the tus fingerprint.
 
 import '@uppy/core/css/style.min.css';
 import '@uppy/dashboard/css/style.min.css';
@@ -74,8 +75,9 @@ function boot() {
   };
 
   const uppy = new Uppy({
-    // Stable id: Golden Retriever keys what it stores by it.
-    id: 'review-portal-upload',
+    // Golden Retriever keys what it stores by this id: per portal user (restoreKey), so people
+    // sharing a browser profile never see each other's restored list. No key, no restore.
+    id: config.restoreKey || 'review-portal-upload',
     autoProceed: false,
     // Uppy keeps relativePath: null for files not dropped in a folder, and the tus plugin would send
     // it as the string "null"; the contract makes relativePath optional, so drop it instead.
@@ -140,7 +142,7 @@ function boot() {
       if (location) rememberExpiry(uploadIdFrom(new URL(location, new URL(req.getURL(), window.location.href)).href), expires);
     },
   });
-  uppy.use(GoldenRetriever, { serviceWorker: false });
+  if (config.restoreKey) uppy.use(GoldenRetriever, { serviceWorker: false });
 
   const items = new ItemList(document.getElementById('upload-items'), document.getElementById('upload-items-empty'), {
     isIdle: (file) => file.isPaused || Boolean(file.error) || file.isGhost || !sending.has(file.id),

@@ -50,6 +50,9 @@ def upload_config(request) -> dict:
         "uploadExpirySeconds": int(settings.UPLOAD_EXPIRY.total_seconds()),
         "csrfToken": get_token(request),
         "submitUrl": reverse("publishing:submit"),
+        # Uppy instance id, under which Golden Retriever stores the file list in the browser: one per
+        # portal user, so producers sharing a browser profile never get each other's list restored.
+        "restoreKey": f"review-portal-upload-{request.user.pk}",
         "contextApi": {
             "projects": reverse("publishing:api:projects"),
             "children": reverse("publishing:api:children"),

@@ -179,8 +179,8 @@ def test_upload_page_shows_gaps_and_refuses_wrong_types_before_sending(producer_
     assert sent == [], f"nothing may be sent before the producer starts the upload: {sent}"
 
 
-# What Golden Retriever has stored in IndexedDB for this page's Uppy: one entry per file of its
-# snapshot, whether the file is complete and whether its bytes are stored; null before the first save.
+# What Golden Retriever has stored in IndexedDB for this page's Uppy (its id is the per-user
+# `restoreKey` of the page's upload-config): one entry per file of its snapshot, whether the file is complete and whether its bytes are stored; null before the first save.
 # Both are written asynchronously after the state changed: the snapshot on a 500 ms throttle, the
 # blobs one after another (and deleted once a file has uploaded). A reload before they are committed
 # restores an older snapshot: a file saved without its bytes comes back as a "ghost" (Uppy disables
@@ -189,6 +189,7 @@ def test_upload_page_shows_gaps_and_refuses_wrong_types_before_sending(producer_
 # moment, with page.evaluate: page.wait_for_function takes the Promise an async function returns as
 # truthy and so would not wait at all.
 _STORED_FOR_RESTORE = """async () => {
+  const key = JSON.parse(document.getElementById('upload-config').textContent).restoreKey;
   const db = await new Promise((resolve) => {
     const request = indexedDB.open('uppy-blobs');
     // Never create the database ourselves: that would be a v1 database Uppy must upgrade.
@@ -201,8 +202,8 @@ _STORED_FOR_RESTORE = """async () => {
     if (!db.objectStoreNames.contains('files') || !db.objectStoreNames.contains('metadata')) return null;
     const read = (request) => new Promise((resolve) => { request.onsuccess = () => resolve(request.result); });
     const tx = db.transaction(['files', 'metadata']);
-    const blobs = await read(tx.objectStore('files').index('store').getAll('review-portal-upload'));
-    const record = await read(tx.objectStore('metadata').get('review-portal-upload'));
+    const blobs = await read(tx.objectStore('files').index('store').getAll(key));
+    const record = await read(tx.objectStore('metadata').get(key));
     if (!record) return null;
     const stored = new Set(blobs.map((blob) => blob.fileID));
     return Object.values(JSON.parse(record.metadata).files || {}).map((file) => ({
@@ -317,3 +318,75 @@ def test_unfinished_upload_says_until_when_it_is_kept(producer_page, live_server
     page.reload()
     expect(page.locator("#upload-status")).to_contain_text("Restored your last upload")
     expect(_item(page, "movie").locator(".rp-item-expiry")).to_have_text(f"Kept until {shown} tomorrow")
+
+
+def _restore_key(page) -> str:
+    return page.evaluate("() => JSON.parse(document.getElementById('upload-config').textContent).restoreKey")
+
+
+# Both producers of the shared-profile test log in with this (A's is reset once A has logged out).
+_PASSWORD = "shared-profile-password-for-tests"
+
+
+def _log_in(page, live_server, username: str) -> None:
+    page.goto(live_server.url + reverse("login"))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+
+
+def _log_out(page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+
+
+def test_restored_list_belongs_to_the_producer_who_dropped_it(
+    producer_page, live_server, media_dir, ftrack_producer
+):
+    """Two producers sharing one browser profile never get each other's file list restored."""
+    from factories import make_user
+
+    from ftrack_devserver.seed import DEMO_USERS
+    from publishing.services.credentials import credential_save
+
+    other = make_user("sam.producer", role="producer", password=_PASSWORD, first_name="Sam")
+    credential_save(user=other, api_user="producer", api_key=DEMO_USERS["producer"])
+
+    # Producer A drops files; Golden Retriever stores them under A's own key.
+    page = producer_page
+    upload_url = live_server.url + reverse("publishing:upload")
+    page.goto(upload_url)
+    key_a = _restore_key(page)
+    assert key_a == f"review-portal-upload-{ftrack_producer.pk}"
+    files = [media_dir / "comp_v001.mov", *sorted(media_dir.glob("shot.*.png"))[:3]]
+    _file_input(page).set_input_files(files)
+    expect(page.locator("#upload-items > li")).to_have_count(2)
+    _wait_until_stored(
+        page,
+        lambda stored: stored is not None and len(stored) == len(files) and all(f["bytes"] for f in stored),
+        f"the list of {len(files)} files and their bytes",
+    )
+    _log_out(page)
+    ftrack_producer.set_password(_PASSWORD)  # only now: it would have ended A's session
+    ftrack_producer.save()
+
+    # Producer B, same browser context: a key of their own and nothing restored.
+    _log_in(page, live_server, other.username)
+    page.goto(upload_url)
+    expect(page.locator("#context-level-0 option", has_text="demo")).to_have_count(1)
+    assert _restore_key(page) == f"review-portal-upload-{other.pk}" != key_a
+    assert page.evaluate(_STORED_FOR_RESTORE) is None
+    page.wait_for_timeout(500)  # Golden Retriever restores asynchronously: give it the time to
+    expect(page.locator("#upload-items > li")).to_have_count(0)
+    expect(page.locator("#upload-status")).not_to_contain_text("Restored")
+    expect(page.locator(".uppy-Dashboard-Item")).to_have_count(0)
+    _log_out(page)
+
+    # Producer A again: A's list comes back.
+    _log_in(page, live_server, ftrack_producer.username)
+    page.goto(upload_url)
+    expect(page.locator("#upload-status")).to_have_text("Restored your last upload.")
+    expect(page.locator("#upload-items > li")).to_have_count(2)
+    expect(_item(page, "sequence")).to_contain_text("shot.####.png — frames 1001–1003")
+    expect(_item(page, "movie").get_by_label("Asset name")).to_have_value("comp_v001")
