@@ -179,6 +179,23 @@ def tus_headers(db):
     return make
 
 
+@pytest.fixture
+def portal_on_devserver(settings, ftrack_server, redis_url, tmp_path_factory):
+    """The portal pointed at the dev server and the test Redis, with a fresh session pool and no
+    cached ftrack answers of this server (portal user ids repeat across tests)."""
+    from factories import flush_namespace
+
+    from publishing.ftrack import sessions
+
+    settings.FTRACK_SERVER = ftrack_server.url
+    settings.REDIS_URL = redis_url
+    settings.FTRACK_SCHEMA_CACHE_DIR = str(tmp_path_factory.getbasetemp() / "ftrack-schema")
+    flush_namespace(redis_url, ftrack_server.url)
+    sessions.reset_pool()
+    yield ftrack_server
+    sessions.reset_pool()
+
+
 # Playwright (pytest-playwright) drives Debian's Chromium: it may not download a browser of its own.
 CHROMIUM = "/usr/bin/chromium"
 

@@ -65,3 +65,14 @@ def make_movie(path: Path, *, seconds: int = 1, size: str = "64x64", rate: int =
 def make_png(path: Path, *, size: str = "64x48") -> Path:
     _ffmpeg("-f", "lavfi", "-i", f"testsrc=size={size}:rate=1", "-frames:v", "1", str(path))
     return path
+
+
+def flush_namespace(redis_url: str, server_url: str) -> None:
+    """Forget cached ftrack data of this dev server (ids of portal users repeat across tests)."""
+    import redis
+
+    from publishing.ftrack.cache import server_tag
+
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"ftrack:{server_tag(server_url)}:*"):
+        client.delete(key)

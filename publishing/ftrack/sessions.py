@@ -332,6 +332,16 @@ def close_all_sessions() -> None:
         _pool.close_all()
 
 
+def reset_pool() -> None:
+    """Close every session and forget the pool, so the next use builds one from current settings
+    (pool size, idle timeout, server): for tests and for a process that switches servers."""
+    global _pool
+    with _pool_lock:
+        old, _pool = _pool, None
+    if old is not None:
+        old.close_all(quiet=True)
+
+
 def mark_credential_unhealthy(user, message: str) -> None:
     from django.utils import timezone
 

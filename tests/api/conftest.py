@@ -9,9 +9,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "publishing" / "ftrack"))
 
-from factories import make_token, make_upload  # noqa: E402
-
-CAST = ["anonymous", "outsider", "producer", "other_producer", "coordinator", "admin_user"]
+from api_support import make_job  # noqa: E402
+from factories import make_token  # noqa: E402
 
 
 @pytest.fixture
@@ -40,27 +39,6 @@ def cast(producer, other_producer, coordinator, admin_user, outsider):
     }
 
 
-def make_job(owner, *, status="failed", asset_name="plate", project_id="proj-1", **fields):
-    """A batch with one job (and its upload) owned by ``owner``; no ftrack involved."""
-    from publishing.models import JobUpload, PublishBatch, PublishJob
-
-    batch = PublishBatch.objects.create(owner=owner, comment="please look")
-    job = PublishJob.objects.create(
-        batch=batch,
-        context_id="ctx-1",
-        context_path="demo / sq010 / sh010 / compositing",
-        project_id=project_id,
-        asset_name=asset_name,
-        status=status,
-        stage="upload" if status == "failed" else "queued",
-        error_code="ftrack_unavailable" if status == "failed" else "",
-        **fields,
-    )
-    upload = make_upload(owner, filename=f"{asset_name}.mov", state="ready", kind="movie")
-    JobUpload.objects.create(job=job, upload=upload, position=0)
-    return job
-
-
 @pytest.fixture
 def jobs(producer, other_producer):
     """One failed job of the producer and one of the other producer."""
@@ -68,21 +46,9 @@ def jobs(producer, other_producer):
 
 
 @pytest.fixture
-def ftrack(settings, ftrack_server, redis_url, tmp_path_factory):
+def ftrack(portal_on_devserver):
     """The portal pointed at the dev server, with fresh sessions and no cached answers."""
-    from ftrack_support import flush_namespace
-
-    from publishing.ftrack import sessions
-
-    settings.FTRACK_SERVER = ftrack_server.url
-    settings.REDIS_URL = redis_url
-    settings.FTRACK_SCHEMA_CACHE_DIR = str(tmp_path_factory.getbasetemp() / "ftrack-schema")
-    flush_namespace(redis_url, ftrack_server.url)
-    sessions.close_all_sessions()
-    sessions._pool = None
-    yield ftrack_server
-    sessions.close_all_sessions()
-    sessions._pool = None
+    return portal_on_devserver
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_job
+from api_support import make_job
 from rest_framework import exceptions
 
 from publishing.api.errors import api_exception_handler

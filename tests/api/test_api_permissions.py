@@ -4,7 +4,7 @@ only their own objects (someone else's are 404), coordinators and admins see eve
 from __future__ import annotations
 
 import pytest
-from conftest import CAST, make_job
+from api_support import CAST, make_job
 from factories import make_upload
 
 from publishing.models import PublishJob

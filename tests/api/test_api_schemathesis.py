@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from conftest import make_job
+from api_support import make_job
 from factories import make_token, make_upload
 from ftrack_support import give_credential
 from hypothesis import HealthCheck, given, settings

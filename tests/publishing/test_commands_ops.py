@@ -87,15 +87,9 @@ def test_requeue_stalled_hands_dead_jobs_back(producer, monkeypatch, settings):
 
 
 @pytest.fixture
-def ftrack(settings, ftrack_server, redis_url, tmp_path_factory):
-    from publishing.ftrack import sessions
-
-    settings.FTRACK_SERVER = ftrack_server.url
-    settings.REDIS_URL = redis_url
-    settings.FTRACK_SCHEMA_CACHE_DIR = str(tmp_path_factory.getbasetemp() / "ftrack-schema")
-    sessions.close_all_sessions()
-    yield ftrack_server
-    sessions.close_all_sessions()
+def ftrack(portal_on_devserver):
+    """The portal pointed at the dev server, with fresh sessions and no cached answers."""
+    return portal_on_devserver
 
 
 def test_verify_credentials_records_health_and_exits_1_on_a_refused_key(ftrack, producer, other_producer):

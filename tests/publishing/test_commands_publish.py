@@ -23,20 +23,9 @@ CONTEXT = "demo/sq010/sh010/compositing"
 
 
 @pytest.fixture
-def ftrack(settings, ftrack_server, redis_url, tmp_path_factory):
-    from ftrack_support import flush_namespace
-
-    from publishing.ftrack import sessions
-
-    settings.FTRACK_SERVER = ftrack_server.url
-    settings.REDIS_URL = redis_url
-    settings.FTRACK_SCHEMA_CACHE_DIR = str(tmp_path_factory.getbasetemp() / "ftrack-schema")
-    flush_namespace(redis_url, ftrack_server.url)
-    sessions.close_all_sessions()
-    sessions._pool = None
-    yield ftrack_server
-    sessions.close_all_sessions()
-    sessions._pool = None
+def ftrack(portal_on_devserver):
+    """The portal pointed at the dev server, with fresh sessions and no cached answers."""
+    return portal_on_devserver
 
 
 @pytest.fixture

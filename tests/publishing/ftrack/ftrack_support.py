@@ -44,14 +44,3 @@ def actions_since(server, mark: int, *, user: str | None = None) -> Counter:
 def last_seq(server) -> int:
     entries = request_entries(server)
     return max((e.get("seq", 0) for e in entries), default=0)
-
-
-def flush_namespace(redis_url: str, server_url: str) -> None:
-    """Forget cached ftrack data of this dev server (ids of portal users repeat across tests)."""
-    import redis
-
-    from publishing.ftrack.cache import server_tag
-
-    client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(match=f"ftrack:{server_tag(server_url)}:*"):
-        client.delete(key)

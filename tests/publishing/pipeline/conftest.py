@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "ftrack"))
 
-from ftrack_support import flush_namespace  # noqa: E402
+from factories import flush_namespace  # noqa: E402
 from workers import broker, start_worker, stop_worker, worker_env  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
@@ -129,16 +129,14 @@ def pipeline(pipeline_env, worker, settings, transactional_db, ftrack_server, sm
         },
     }
     flush_namespace(pipeline_env["redis_url"], pipeline_env["ftrack_url"])
-    sessions.close_all_sessions()
-    sessions._pool = None
+    sessions.reset_pool()
     smtp_sink.messages.clear()
     ftrack_server.set_faults(fail_rate=0.0, latency_ms=0, put_bandwidth=0)
     with broker(pipeline_env["redis_url"], pipeline_env["prefix"]):
         yield {"env": pipeline_env, "worker": worker, "smtp": smtp_sink}
         ftrack_server.set_faults(fail_rate=0.0, latency_ms=0, put_bandwidth=0)
         _wait_idle(timeout=60)
-    sessions.close_all_sessions()
-    sessions._pool = None
+    sessions.reset_pool()
     assert worker.proc.poll() is None, "the worker died:\n" + worker.text()[-4000:]
 
 
@@ -153,20 +151,10 @@ def _wait_idle(timeout: float) -> None:
 
 
 @pytest.fixture
-def inprocess(settings, ftrack_server, redis_url, tmp_path_factory):
+def inprocess(portal_on_devserver, settings, ftrack_server):
     """Settings for publishing from this process against the dev server; a fresh session pool."""
-    from publishing.ftrack import sessions
-
-    settings.FTRACK_SERVER = ftrack_server.url
-    settings.REDIS_URL = redis_url
-    settings.FTRACK_SCHEMA_CACHE_DIR = str(tmp_path_factory.getbasetemp() / "inprocess-schemas")
     settings.FTRACK_CACHE_TTL = 60
     settings.FTRACK_ENCODE_POLL = 0.2
     settings.PUBLISH_RETRY_BASE = 0
-    flush_namespace(redis_url, ftrack_server.url)
-    sessions.close_all_sessions()
-    sessions._pool = None
     ftrack_server.set_faults(fail_rate=0.0, latency_ms=0, put_bandwidth=0)
-    yield settings
-    sessions.close_all_sessions()
-    sessions._pool = None
+    return settings

@@ -215,11 +215,9 @@ def private_ftrack(inprocess, tmp_path_factory):
     """A dev server of this test's own: the test resets a user's API key, which others rely on."""
     server = start_devserver(tmp_path_factory.mktemp("ftrack-keychange"), seed="demo")
     inprocess.FTRACK_SERVER = server.url
-    sessions.close_all_sessions()
-    sessions._pool = None
+    sessions.reset_pool()
     yield server
-    sessions.close_all_sessions()
-    sessions._pool = None
+    sessions.reset_pool()
     server.stop()
 
 
