@@ -24,6 +24,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from factories import make_user  # noqa: E402
 
+# The real-worker fixtures (pipeline, worker, smtp_sink, ...) for every folder that needs them.
+pytest_plugins = ["pipeline_fixtures"]
+
 
 def _django_active(config) -> bool:
     return config.pluginmanager.hasplugin("django")

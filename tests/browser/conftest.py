@@ -84,31 +84,3 @@ def producer_page(page, live_server, ftrack_producer):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
     return page
-
-
-# --- the full stack for the end-to-end tests (issue 5) ---------------------------------------------
-def _pipeline_fixtures():
-    """The pipeline's fixtures (real Celery worker subprocess, SMTP sink, matching settings), loaded
-    under a name of their own: both conftests are called ``conftest``, so a plain import could not
-    tell them apart. Defined here once, so every browser module shares one worker."""
-    import importlib.util
-    import sys
-
-    folder = ROOT / "tests" / "publishing" / "pipeline"
-    # The pipeline conftest imports its helper modules (workers, pipeline_support) by bare name.
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-    path = folder / "conftest.py"
-    spec = importlib.util.spec_from_file_location("browser_pipeline_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_pipeline = _pipeline_fixtures()
-smtp_sink, pipeline_env, worker, pipeline = (
-    _pipeline.smtp_sink,
-    _pipeline.pipeline_env,
-    _pipeline.worker,
-    _pipeline.pipeline,
-)

@@ -1,38 +1,19 @@
 """``manage.py publish --wait`` end to end: a real Celery worker publishes to the dev server.
 
-The worker fixtures are the pipeline tests' own (tests/publishing/pipeline/conftest.py), loaded
-under a private module name because a conftest only serves its own folder.
+The worker fixtures come from tests/pipeline_fixtures.py (a plugin of tests/conftest.py).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from factories import make_movie
+from ftrack_support import give_credential
+from pipeline_support import admin_session
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE / "ftrack"))
-sys.path.insert(0, str(HERE / "pipeline"))
-
-_spec = importlib.util.spec_from_file_location("pipeline_worker_fixtures", HERE / "pipeline" / "conftest.py")
-_fixtures = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_fixtures)
-smtp_sink, pipeline_env, worker, pipeline = (
-    _fixtures.smtp_sink,
-    _fixtures.pipeline_env,
-    _fixtures.worker,
-    _fixtures.pipeline,
-)
-
-from ftrack_support import give_credential  # noqa: E402
-from pipeline_support import admin_session  # noqa: E402
-
-from publishing.models import PublishJob  # noqa: E402
+from publishing.models import PublishJob
 
 CONTEXT = "demo/sq010/sh010/compositing"
 

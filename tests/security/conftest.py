@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -101,29 +99,8 @@ def world(db, settings, ftrack_server):
 
 
 # --- a real Celery worker logging at DEBUG ------------------------------------------------------------
-# The pipeline tests' fixtures (tests/publishing/pipeline/) are reused as they are, except the worker,
-# which here logs at DEBUG so that every line a deployment could write is inspected.
-PIPELINE_TESTS = Path(__file__).resolve().parents[1] / "publishing" / "pipeline"
-
-
-def _pipeline_fixtures():
-    import importlib.util
-
-    if str(PIPELINE_TESTS) not in sys.path:
-        sys.path.insert(0, str(PIPELINE_TESTS))
-    spec = importlib.util.spec_from_file_location(
-        "security_pipeline_fixtures", PIPELINE_TESTS / "conftest.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-_pipeline = _pipeline_fixtures()
-smtp_sink = _pipeline.smtp_sink
-pipeline_env = _pipeline.pipeline_env
-pipeline = _pipeline.pipeline
+# The pipeline fixtures (tests/pipeline_fixtures.py) are used as they are, except the worker, which
+# here logs at DEBUG so that every line a deployment could write is inspected.
 
 
 @pytest.fixture(scope="session")

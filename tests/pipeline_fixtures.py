@@ -1,5 +1,8 @@
 """A real Celery worker (subprocess) against real Redis, the dev server and the test database.
 
+A pytest plugin (``pytest_plugins`` in tests/conftest.py), so the pipeline, API, browser and security
+tests all share these fixtures, and one worker per test run.
+
 The worker shares the test database (SQLite file or PostgreSQL) and a staging folder with the test
 process, so tests that use it need ``transactional_db`` (rows must be committed to be seen). Its broker keys carry a
 private prefix, so other test runs on the same Redis never take our messages (or we theirs).
@@ -16,12 +19,14 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "ftrack"))
+# The helper modules beside the pipeline and ftrack tests are imported by bare name.
+for _folder in ("pipeline", "ftrack"):
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "publishing" / _folder))
 
 from factories import flush_namespace  # noqa: E402
 from workers import broker, start_worker, stop_worker, worker_env  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[1]
 
 
 class _SmtpHandler(socketserver.StreamRequestHandler):
