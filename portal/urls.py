@@ -24,6 +24,16 @@ def handler404(request, exception=None):
     return page_not_found(request, exception)
 
 
+def handler400(request, exception=None):
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE (or another SuspiciousOperation) reaches Django's
+    # handler before any view: /api/ callers still get the API's JSON error shape.
+    if request.path.startswith("/api/"):
+        return api_errors.json_bad_request(request, exception)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
 def handler500(request):
     if request.path.startswith("/api/"):
         return api_errors.json_server_error(request)

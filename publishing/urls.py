@@ -14,6 +14,7 @@ urlpatterns = [
     path("publish/submit/", upload.submit, name="submit"),
     path("batches/", batches.batch_list, name="batches"),
     path("batches/<int:batch_id>/", batches.batch_show, name="batch"),
+    path("batches/<int:batch_id>/rows/", batches.batch_rows, name="batch_rows"),
     path("api/ftrack/", include("publishing.api.urls")),
 ]
 

@@ -208,9 +208,14 @@ export class ContextPicker {
   #pickResult(index) {
     const node = this.resultNodes[index];
     if (!node) return;
-    // The cascade below the project no longer describes the choice: reset it to avoid two truths.
+    // The cascade below the project no longer describes the choice: reset it to avoid two truths,
+    // and show the result's own project in the project select.
     this.#dropLevelsBelow(0);
     this.#closeResults();
+    const project = this.levels.querySelector('select[data-depth="0"]');
+    if (project && node.project_id && [...project.options].some((o) => o.value === node.project_id)) {
+      project.value = node.project_id;
+    }
     this.searchInput.value = node.name;
     this.#choose({ ...node, path: pathText(node.path) });
   }

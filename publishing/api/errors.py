@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -93,6 +95,14 @@ def api_exception_handler(exc, context):
 
 def json_not_found(request, exception=None):
     return JsonResponse(error_body("not_found", "There is no API endpoint at this address."), status=404)
+
+
+def json_bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = f"The request body is too large: this address accepts at most {limit:,} bytes."
+        return JsonResponse(error_body("too_large", message), status=400)
+    return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)
 
 
 def json_server_error(request):

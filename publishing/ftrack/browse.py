@@ -74,7 +74,14 @@ def search(user, query: str, project_id: str | None = None) -> list[dict]:
         rows = [r for r in rows if r.entity_type in ("Task", "Shot", "Sequence", "AssetBuild", "Episode")]
         paths = _paths(session, rows)
         return [
-            {"id": r["id"], "name": r["name"], "type": r.entity_type, "path": paths[r["id"]]} for r in rows
+            {
+                "id": r["id"],
+                "name": r["name"],
+                "type": r.entity_type,
+                "path": paths[r["id"]],
+                "project_id": r["project_id"],
+            }
+            for r in rows
         ]
 
     return _cached(user, "search", (text, project_id), compute)

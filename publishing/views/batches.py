@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from publishing import roles
 from publishing.selectors import batch_detail, batches_for_list
+from publishing.selectors_dashboard import ACTIVE
 from publishing.views.access import portal_member_required
 
 
@@ -24,4 +26,23 @@ def batch_show(request, batch_id: int):
     batch = batch_detail(request.user, batch_id)
     if batch is None:
         raise Http404("No such batch")
-    return render(request, "publishing/batch_detail.html", {"batch": batch, "jobs": list(batch.jobs.all())})
+    return render(request, "publishing/batch_detail.html", _batch_context(batch))
+
+
+@require_GET
+@portal_member_required
+def batch_rows(request, batch_id: int):
+    """The batch's job list alone, for the live refresh (static/js/dashboard.js, as the dashboard)."""
+    batch = batch_detail(request.user, batch_id)
+    if batch is None:
+        raise Http404("No such batch")
+    context = _batch_context(batch)
+    response = render(request, "publishing/_batch_jobs.html", context)
+    response["X-Active-Jobs"] = str(context["active_count"])
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _batch_context(batch) -> dict:
+    jobs = list(batch.jobs.all())
+    return {"batch": batch, "jobs": jobs, "active_count": sum(1 for job in jobs if job.status in ACTIVE)}

@@ -79,6 +79,9 @@ def test_upload_flow_publishes_movie_and_sequence(producer_page, live_server, me
     expect(page.locator("[data-picker-chosen]")).to_have_text(
         "Publishing to demo / sq010 / sh010 / compositing"
     )
+    # The project select follows the pick instead of still asking for a project.
+    project_select = page.locator("[data-picker-levels]").get_by_label("Project", exact=True)
+    expect(project_select.locator("option:checked")).to_have_text("demo")
     expect(submit).to_be_enabled()
 
     # 3b. The cascade: project → sequence → shot → task.

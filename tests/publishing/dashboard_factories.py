@@ -63,3 +63,16 @@ def make_uploading(owner, *, progress: float, stage_started_seconds_ago: float, 
         at=timezone.now() - timedelta(seconds=stage_started_seconds_ago),
     )
     return job
+
+
+def open_logged_in(page, live_server, user, path: str) -> None:
+    """Open ``path`` in the Playwright page as ``user`` (a forced login's session cookie)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + path)

@@ -69,6 +69,7 @@ def test_context_api_search_finds_tasks_with_paths(producer_api):
     assert response.status_code == 200
     paths = {row["path"] for row in response.json()}
     assert "demo / sq010 / sh010 / compositing" in paths
+    assert {row["project_id"] for row in response.json()} == {demo["id"]}
     assert not any(path.startswith("secret") for path in paths)
     assert producer_api.get("/api/ftrack/search/?q=").json() == []
     assert producer_api.get("/api/ftrack/search/", {"q": "x" * 101}).status_code == 400

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from dashboard_factories import make_failed, make_uploading
+from dashboard_factories import make_failed, make_uploading, open_logged_in
 from playwright.sync_api import expect
 
 from publishing.models import PublishJob
@@ -24,17 +24,9 @@ SCREENSHOT = "/tmp/review-portal-dashboard.png"
 
 
 def test_dashboard_rows_update_live_without_reload(page, live_server, producer):
-    from django.test import Client
-
     make_failed(producer, "credential_rejected", asset_name="older_failure")
     job = make_uploading(producer, progress=0.2, stage_started_seconds_ago=20, asset_name="live_asset")
-    client = Client()
-    client.force_login(producer)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page.set_default_timeout(15_000)
-    page.goto(live_server.url + "/dashboard/")
+    open_logged_in(page, live_server, producer, "/dashboard/")
     row = page.locator(f"#job-{job.pk}")
     expect(row.locator("progress")).to_have_attribute("value", "20")
     expect(row).to_contain_text("Uploading to ftrack")
