@@ -117,6 +117,7 @@ MATRIX: dict[str, list[Rule]] = {
     "publish/submit/": [Rule("POST", UPLOADER_API)],
     "batches/": [Rule("GET", MEMBER_PAGE)],
     "batches/<int:batch_id>/": [Rule("GET", OWNED_PAGE, _batch)],
+    "batches/<int:batch_id>/rows/": [Rule("GET", OWNED_PAGE, _batch)],
     "dashboard/": [Rule("GET", MEMBER_PAGE)],
     "dashboard/rows/": [Rule("GET", MEMBER_PAGE)],
     "dashboard/bulk-retry/": [Rule("POST", MEMBER_PAGE)],
