@@ -331,3 +331,49 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.webhook} ({self.status})"
+
+
+class NamingRule(models.Model):
+    """One ordered naming rule of an ftrack project (issue 11); none means the built-in defaults."""
+
+    ftrack_project_id = models.CharField(max_length=64)
+    project_name = models.CharField(max_length=255)
+    position = models.PositiveIntegerField(default=1)
+    pattern = models.CharField(max_length=500)
+    is_regex = models.BooleanField(default=False, help_text="a regular expression with named groups")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["ftrack_project_id", "position", "id"]
+        indexes = [models.Index(fields=["ftrack_project_id", "position"], name="naming_rule_project")]
+
+    def __str__(self) -> str:
+        return f"{self.project_name} rule {self.position}: {self.pattern}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from publishing.matching.rules import RuleInvalid, compile_rule
+
+        try:
+            compile_rule(self.pattern, is_regex=self.is_regex)
+        except RuleInvalid as exc:
+            raise ValidationError({"pattern": str(exc)}) from None
+
+
+class LastTaskChoice(models.Model):
+    """The task name a producer last published to in a project, offered first when a name is ambiguous."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    ftrack_project_id = models.CharField(max_length=64)
+    task_name = models.CharField(max_length=255)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "ftrack_project_id"], name="last_task_choice_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.task_name}"

@@ -7,7 +7,7 @@ The tus addresses ``/api/uploads/`` and ``/api/uploads/<uuid>`` are mounted by p
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from publishing.api import batches, docs, jobs, me
+from publishing.api import batches, docs, jobs, match, me
 
 router = SimpleRouter()
 router.register("batches", batches.BatchViewSet, basename="batch")
@@ -17,6 +17,7 @@ app_name = "api"
 
 urlpatterns = [
     path("me/", me.MeView.as_view(), name="me"),
+    path("context/match/", match.ContextMatch.as_view(), name="context-match"),
     path("ftrack/", include(("publishing.api.urls", "api"), namespace="ftrack")),
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.api_docs, name="docs"),

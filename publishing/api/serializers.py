@@ -204,12 +204,24 @@ class BatchItemSerializer(serializers.Serializer):
     pattern = serializers.CharField(
         required=False, max_length=255, help_text="sequences: the name pattern, e.g. plate.%04d.exr"
     )
+    context_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="this item's own ftrack task; default: the batch's",
+    )
 
 
 class BatchCreateSerializer(serializers.Serializer):
     """The same fields as the upload page's submit (docs/internals.md), for complete uploads."""
 
-    context_id = serializers.CharField(max_length=64, help_text="ftrack task (or shot...) id")
+    context_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=64,
+        help_text="ftrack task (or shot...) id: the default for items without their own context_id",
+    )
     asset_type = serializers.CharField(max_length=64, default="Upload")
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
     reviewers = serializers.ListField(
@@ -227,6 +239,8 @@ class BatchCreateSerializer(serializers.Serializer):
                 raw["frames"] = item["frames"]
             if "pattern" in item:
                 raw["pattern"] = item["pattern"]
+            if item.get("context_id"):
+                raw["context_id"] = item["context_id"]
             items.append(raw)
         return items
 

@@ -44,6 +44,7 @@ class _Item:
     uploads: list[Upload]
     frames: list[int] = field(default_factory=list)
     pattern: str = ""
+    context: dict | None = None  # this item's own ftrack context (else the batch's)
 
 
 def batch_create(
@@ -67,8 +68,14 @@ def batch_create(
     errors: dict[str, list[str]] = {}
     context = None
     context_id = str(context_id or "").strip()
+    every_item_placed = (
+        isinstance(items, list)
+        and bool(items)
+        and all(isinstance(i, dict) and str(i.get("context_id") or "").strip() for i in items)
+    )
     if not context_id:
-        errors.setdefault("context_id", []).append("Choose where in ftrack to publish (a task or shot).")
+        if not every_item_placed:
+            errors.setdefault("context_id", []).append("Choose where in ftrack to publish (a task or shot).")
     else:
         try:
             context = browse.context(owner, context_id)
@@ -91,6 +98,7 @@ def batch_create(
         comment = ""
 
     checked_items, item_errors = _items_checked(owner, items, errors)
+    _item_contexts_checked(owner, items, checked_items, item_errors)
     if errors or any(item_errors):
         raise BatchInvalid(errors, item_errors)
 
@@ -102,10 +110,50 @@ def batch_create(
             encode_for_review=bool(encode),
         )
         for item in checked_items:
-            job = _job_create(batch=batch, context=context, asset_type=asset_type, comment=comment, item=item)
+            job = _job_create(
+                batch=batch,
+                context=item.context or context,
+                asset_type=asset_type,
+                comment=comment,
+                item=item,
+            )
             transaction.on_commit(lambda job_id=job.pk: _job_enqueue(job_id))
     log.info("batch %s created by %s with %d job(s)", batch.pk, owner, len(checked_items))
+    _remember_task(owner, [item.context or context for item in checked_items])
     return batch
+
+
+def _item_contexts_checked(owner, items, checked: list[_Item], item_errors) -> None:
+    """Resolve each item's own ``context_id`` (a per-item error when unknown or invisible)."""
+    from publishing.errors import ContextNotFound
+    from publishing.ftrack import browse
+
+    if not isinstance(items, list):
+        return
+    ok = iter(checked)
+    for raw, problems in zip(items, item_errors, strict=False):
+        item = next(ok) if not problems and isinstance(raw, dict) else None
+        own = str(raw.get("context_id") or "").strip() if isinstance(raw, dict) else ""
+        if not own:
+            continue
+        try:
+            found = browse.context(owner, own)
+        except ContextNotFound:
+            problems.setdefault("context_id", []).append(
+                "This ftrack context does not exist or you cannot see it with your ftrack account."
+            )
+            continue
+        if item is not None:
+            item.context = found
+
+
+def _remember_task(owner, contexts: list[dict | None]) -> None:
+    """The last task chosen per project, offered first when a dropped name is ambiguous."""
+    from publishing.matching.service import remember_choice
+
+    for found in contexts:
+        if found and found.get("type") == "Task":
+            remember_choice(owner, found.get("project_id") or "", found.get("name") or "")
 
 
 def _reviewers_checked(owner, reviewers, errors) -> list[dict]:
