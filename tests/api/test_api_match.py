@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def big_server(tmp_path_factory):
+def ftrack_server(tmp_path_factory):
+    """This module's dev server (``ftrack`` and ``portal_on_devserver`` use it): demo + bigshow."""
     from devserver_fixtures import start_devserver
 
     sys.path.insert(0, str(REPO / "bench"))
@@ -26,19 +27,6 @@ def big_server(tmp_path_factory):
     server = start_devserver(data, seed=seed)
     yield server
     server.stop()
-
-
-@pytest.fixture
-def ftrack(settings, big_server, redis_url, tmp_path_factory):
-    from publishing.ftrack import sessions
-
-    settings.FTRACK_SERVER = big_server.url
-    settings.REDIS_URL = redis_url
-    settings.FTRACK_SCHEMA_CACHE_DIR = str(tmp_path_factory.getbasetemp() / "ftrack-schema")
-    flush_namespace(redis_url, big_server.url)
-    sessions.reset_pool()
-    yield big_server
-    sessions.reset_pool()
 
 
 @pytest.fixture
