@@ -78,6 +78,7 @@ bench: install
 	$(PY) bench/devserver_put.py
 	$(PY) bench/upload.py
 	$(PY) bench/publish.py
+	$(PY) bench/match.py
 	mkdir -p var && rm -f var/bench-dashboard.sqlite3 && DATABASE_URL=sqlite:///$(CURDIR)/var/bench-dashboard.sqlite3 $(PY) bench/dashboard.py
 
 clean:
