@@ -1,5 +1,9 @@
 """``manage.py publish FILE... --context PATH --asset NAME``: publish local files from a script.
 
+With ``--match-names [--project NAME]`` each file goes to the task its name (or folder) names, by
+the project's naming rules (``_publish_match``): the plan is printed (file → task, asset,
+version); files that cannot be placed make it exit 2 unless ``--context`` gives a default.
+
 Stages the files through the upload service (as if uploaded), creates the batch with the same
 checks as the upload page, and with ``--wait`` follows the jobs until each is published or failed.
 ``--dry-run`` stages nothing and writes nothing: it prints the ftrack operations the publish would
@@ -37,9 +41,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", help="movies, stills or the frames of image sequences")
         parser.add_argument(
-            "--context", required=True, help='ftrack path, e.g. "demo/sq010/sh010/compositing"'
+            "--context",
+            help='ftrack path, e.g. "demo/sq010/sh010/compositing" (with --match-names: the default)',
         )
-        parser.add_argument("--asset", required=True, help="asset name (every item becomes a version of it)")
+        parser.add_argument("--asset", help="asset name (every item becomes a version of it)")
+        parser.add_argument(
+            "--match-names", action="store_true", help="place each file on the task its name names"
+        )
+        parser.add_argument("--project", help="ftrack project for --match-names (default: the --context's)")
         parser.add_argument("--type", default="Upload", dest="asset_type", help="ftrack asset type (Upload)")
         parser.add_argument("--comment", default="", help="version comment and note to the reviewers")
         parser.add_argument(
@@ -60,19 +69,26 @@ class Command(BaseCommand):
         paths = self._files(options["files"])
         user = self._user(options["user"])
         items = group_items(paths)
+        if not options["match_names"] and not (options["context"] and options["asset"]):
+            raise usage("Give --context and --asset, or --match-names.")
         try:
             target = self._resolve(user, options)
+            plan = self._plan(user, target, items, options) if options["match_names"] else None
+            if options["dry_run"] and plan is not None:
+                self.stdout.write("Nothing was sent to ftrack and nothing was staged.")
+                return
             if options["dry_run"]:
                 return self._dry_run(user, target, items, options)
             uploads = self._stage(user, items)
-            batch = self._create(user, target, items, uploads, options)
+            batch = self._create(user, target, items, uploads, options, plan)
         except ContextNotFound as problem:
             raise usage(str(problem)) from None
         except MissingCredential as problem:
             raise usage(str(problem)) from None
         except PublishError as problem:  # rejected key, ftrack down...
             raise CommandError(str(problem), returncode=1) from None
-        self.stdout.write(f"Batch {batch.pk}: {batch.jobs.count()} job(s) queued → {target['path']}")
+        where = target["path"] if plan is None else "their tasks"
+        self.stdout.write(f"Batch {batch.pk}: {batch.jobs.count()} job(s) queued → {where}")
         if options["wait"]:
             self._wait(batch, timeout=options["timeout"], poll=options["poll"])
 
@@ -104,7 +120,7 @@ class Command(BaseCommand):
         from publishing.ftrack import browse
         from publishing.services.context_paths import resolve_path
 
-        target = resolve_path(user, options["context"])
+        target = resolve_path(user, options["context"]) if options["context"] else {"id": "", "path": ""}
         known = {t["name"] for t in browse.asset_types(user)}
         if options["asset_type"] not in known:
             raise usage(
@@ -119,6 +135,21 @@ class Command(BaseCommand):
             reviewers.append(match[0])
         target["reviewers"] = reviewers
         return target
+
+    def _plan(self, user, target, items, options) -> list[dict]:
+        from ._publish_match import plan_items, plan_lines, unplaced
+
+        project = options["project"] or target.get("path", "").split(" / ")[0]
+        if not project:
+            raise usage("Name the ftrack project with --project (or give a --context).")
+        plan = plan_items(user, project, items, options["asset_type"])
+        default = target if target["id"] else None
+        for line in plan_lines(items, plan, default):
+            self.stdout.write(line)
+        missing = unplaced(items, plan)
+        if missing and default is None:
+            raise usage("Not placed (choose with --context, or rename):\n  " + "\n  ".join(missing))
+        return plan
 
     # --- the publish ------------------------------------------------------------------------------
     def _stage(self, user, items) -> dict[Path, object]:
@@ -137,16 +168,21 @@ class Command(BaseCommand):
             self.stdout.write(f"Staged {item.label}")
         return staged
 
-    def _create(self, user, target, items, uploads, options):
+    def _create(self, user, target, items, uploads, options, plan=None):
         from publishing.services.batches import BatchInvalid, batch_create
 
         service_items = []
-        for item in items:
+        for position, item in enumerate(items):
             raw = {
                 "kind": item.kind,
                 "asset_name": options["asset"],
                 "upload_ids": [str(uploads[path].pk) for path in item.paths],
             }
+            row = plan[position] if plan else None
+            if row and row["status"] == "placed":
+                raw.update(context_id=row["context_id"], asset_name=options["asset"] or row["asset_name"])
+            elif row:
+                raw["asset_name"] = options["asset"] or item.paths[0].stem
             if item.kind == "sequence":
                 raw.update(frames=item.frames, pattern=item.pattern)
             service_items.append(raw)
