@@ -1,6 +1,6 @@
 """Batches: create one from complete uploads, list them, show one with its jobs.
 
-Creation goes through ``publishing.services.batches.batch_create`` (the upload page's own path), so
+Creation goes through ``publishing.pipeline.batches.batch_create`` (the upload page's own path), so
 the API checks exactly what the page checks; its ``BatchInvalid`` becomes a 400 whose details are
 ``{"errors": {...}, "item_errors": [...]}``.
 """
@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from publishing.api.errors import api_exception_handler
 from publishing.api.permissions import MEMBER, CanPublish
 from publishing.api.serializers import BatchCreateSerializer, BatchDetailSerializer, BatchSerializer
+from publishing.dashboard.batch_selectors import batches_for_list
 from publishing.models import JobUpload, PublishJob
-from publishing.selectors import batches_for_list
 
 
 @extend_schema_view(
@@ -56,7 +56,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return BatchSerializer
 
     def create(self, request):
-        from publishing.services.batches import batch_create
+        from publishing.pipeline.batches import batch_create
 
         form = BatchCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)

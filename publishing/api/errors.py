@@ -17,7 +17,12 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from publishing.errors import ContextNotFound, FtrackCredentialRejected, FtrackUnavailable, MissingCredential
+from publishing.core.errors import (
+    ContextNotFound,
+    FtrackCredentialRejected,
+    FtrackUnavailable,
+    MissingCredential,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +54,9 @@ def error_body(code: str, message: str, details=None) -> dict:
 
 def _portal_error(exc):
     """Our own service exceptions → (status, body), or None. Imported lazily: services import models."""
-    from publishing.services.batches import BatchInvalid
-    from publishing.services.jobs import JobStateError
-    from publishing.services.uploads import UploadRefused
+    from publishing.pipeline.batches import BatchInvalid
+    from publishing.pipeline.jobs import JobStateError
+    from publishing.uploads.services import UploadRefused
 
     if isinstance(exc, BatchInvalid):
         details = {"errors": exc.errors, "item_errors": exc.item_errors}

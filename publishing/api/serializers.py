@@ -20,7 +20,7 @@ JOB_STATUS_FILTERS = [*PublishJob.Status.values, "active"]
 
 # --- uploads --------------------------------------------------------------------------------------
 class UploadSerializer(serializers.ModelSerializer):
-    # Same keys as the tus endpoint's GET always returned (publishing/tus.py: upload_as_json).
+    # Same keys as the tus endpoint's GET always returned (publishing/uploads/tus.py: upload_as_json).
     md5 = serializers.CharField(source="md5_base64", read_only=True, help_text="base64 MD5 of the file")
     probe = serializers.JSONField(read_only=True, help_text="what the media probe found")
 

@@ -11,7 +11,7 @@ import re
 import ftrack_api.exception
 import requests
 
-from publishing.errors import ContextNotFound, classify
+from publishing.core.errors import ContextNotFound, classify
 from publishing.ftrack.cache import ResultCache
 from publishing.ftrack.sessions import credential_of, server_url, use_session
 

@@ -161,7 +161,7 @@ def version_state(session, version_id: str) -> VersionState:
         ],
     )
     if not versions:
-        from publishing.errors import NotPlayable
+        from publishing.core.errors import NotPlayable
 
         raise NotPlayable("the version no longer exists in ftrack")
     return VersionState(versions[0], components)

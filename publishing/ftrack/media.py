@@ -16,7 +16,7 @@ from pathlib import Path
 import imageio_ffmpeg
 from django.core.files.storage import storages
 
-from publishing.errors import MediaUndecodable
+from publishing.core.errors import MediaUndecodable
 
 BROWSER_STILLS = {".jpg", ".jpeg", ".png"}
 BROWSER_MOVIES = {".mp4", ".m4v"}
@@ -153,7 +153,7 @@ def _download(url: str, target: Path) -> None:
 
 
 def probe_local(path: str) -> dict:
-    from publishing.media_probe import probe_media
+    from publishing.uploads.probe import probe_media
 
     result = probe_media(path)
     if not result.ok:

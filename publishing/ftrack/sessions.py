@@ -31,7 +31,7 @@ import ftrack_api.exception
 import requests
 from django.conf import settings
 
-from publishing.errors import FtrackCredentialRejected, FtrackUnavailable, MissingCredential, classify
+from publishing.core.errors import FtrackCredentialRejected, FtrackUnavailable, MissingCredential, classify
 from publishing.ftrack.cache import build_session_cache
 
 log = logging.getLogger(__name__)
@@ -287,9 +287,9 @@ def personal_version_key(credential) -> tuple:
 def credential_api_key(credential) -> str:
     """The plain API key; the credentials service owns decryption (service keys included)."""
     try:
-        from publishing.services.credentials import credential_api_key as service_key
+        from publishing.vault.credentials import credential_api_key as service_key
     except ImportError:
-        from publishing.crypto import decrypt_secret
+        from publishing.vault.crypto import decrypt_secret
 
         return decrypt_secret(credential.api_key_encrypted)
     return service_key(credential)

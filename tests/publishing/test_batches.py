@@ -7,9 +7,9 @@ import json
 import pytest
 from factories import make_upload
 
-from publishing.crypto import encrypt_secret
 from publishing.models import FtrackCredential, JobUpload, PublishBatch, PublishJob
-from publishing.services import jobs
+from publishing.pipeline import jobs
+from publishing.vault.crypto import encrypt_secret
 
 
 @pytest.fixture
@@ -255,7 +255,7 @@ def test_submit_requires_csrf_token(producer, client_for):
 def test_job_enqueue_guard_does_nothing_without_pipeline(monkeypatch, caplog):
     import importlib.util
 
-    from publishing.services import batches
+    from publishing.pipeline import batches
 
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(

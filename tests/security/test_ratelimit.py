@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from factories import make_token, make_user
 
-from publishing import ratelimit
-from publishing.ratelimit import Rate
+from publishing.core import ratelimit
+from publishing.core.ratelimit import Rate
 
 pytestmark = pytest.mark.usefixtures("private_ratelimits")
 
@@ -155,7 +155,7 @@ def test_limits_are_not_enforced_when_redis_is_down(settings, db, caplog):
     }
     settings.LOGIN_RATE_LIMIT = "1/5m"
     make_user("lena", role="producer", password="right-password")
-    with caplog.at_level(logging.WARNING, logger="publishing.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="publishing.core.ratelimit"):
         assert _login(Client(), "lena", "wrong").status_code == 200
         assert _login(Client(), "lena", "right-password").status_code == 302
     assert "rate limits not enforced" in caplog.text

@@ -25,7 +25,7 @@ def _q(text: str) -> str:
 def _pending_review(session, project_id: str):
     # The publisher's own choice of status, when it offers one.
     try:
-        from publishing.ftrack.publisher import _pending_review_status
+        from publishing.pipeline.publisher import _pending_review_status
     except ImportError:
         return None
     return _pending_review_status(session, project_id)

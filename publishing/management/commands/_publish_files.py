@@ -75,7 +75,7 @@ def stage_file(owner, path: Path):
     it: the row ends ``ready`` or ``rejected`` (with the reason) exactly as after a tus upload.
     Raises ``UploadRefused`` for sizes or types the portal does not take.
     """
-    from publishing.services.uploads import Chunk, upload_create, upload_receive
+    from publishing.uploads.services import Chunk, upload_create, upload_receive
 
     size = path.stat().st_size
     metadata = {"filename": path.name, "filetype": mimetypes.guess_type(path.name)[0] or ""}

@@ -12,9 +12,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import F
 
-from publishing import roles
-from publishing.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
+from publishing.core import roles
 from publishing.models import FtrackCredential
+from publishing.vault.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
 
 # portal username → (role group, ftrack username). The ftrack API keys come from the dev server's
 # demo seed (docs/internals.md), so the demo needs no typing beyond the login.

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from publishing.errors import ContextNotFound, MissingCredential, PublishError
+from publishing.core.errors import ContextNotFound, MissingCredential, PublishError
 
 from ._publish_files import group_items, stage_file
 
@@ -90,7 +90,7 @@ class Command(BaseCommand):
         return paths
 
     def _user(self, username: str | None):
-        from publishing.views.access import can_upload
+        from publishing.core.access import can_upload
 
         username = username or getpass.getuser()
         user = get_user_model().objects.filter(username=username, is_active=True).first()
@@ -102,7 +102,7 @@ class Command(BaseCommand):
 
     def _resolve(self, user, options) -> dict:
         from publishing.ftrack import browse
-        from publishing.services.context_paths import resolve_path
+        from publishing.ftrack.context_paths import resolve_path
 
         target = resolve_path(user, options["context"])
         known = {t["name"] for t in browse.asset_types(user)}
@@ -122,7 +122,7 @@ class Command(BaseCommand):
 
     # --- the publish ------------------------------------------------------------------------------
     def _stage(self, user, items) -> dict[Path, object]:
-        from publishing.services.uploads import UploadRefused
+        from publishing.uploads.services import UploadRefused
 
         staged = {}
         for item in items:
@@ -138,7 +138,7 @@ class Command(BaseCommand):
         return staged
 
     def _create(self, user, target, items, uploads, options):
-        from publishing.services.batches import BatchInvalid, batch_create
+        from publishing.pipeline.batches import BatchInvalid, batch_create
 
         service_items = []
         for item in items:

@@ -1,6 +1,6 @@
 """``manage.py verify_credentials [--user NAME]``: ask ftrack whether the stored keys still work.
 
-Uses the vault (``publishing.services.credentials``): every personal key by default, as the nightly
+Uses the vault (``publishing.vault.credentials``): every personal key by default, as the nightly
 check does, or one user's. Refused keys are marked unhealthy and their owners told (once). Prints a
 summary; never a key. Exit 1 when any key was refused or ftrack did not answer.
 """
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from publishing.errors import FtrackUnavailable
+from publishing.core.errors import FtrackUnavailable
 from publishing.models import FtrackCredential
 
 
 def _verify_each(credentials) -> dict[str, int]:
     """Fallback when the vault has no bulk re-verification: one credential at a time."""
-    from publishing.services.credentials import credential_verify
+    from publishing.vault.credentials import credential_verify
 
     counts = {"verified": 0, "refused": 0, "unavailable": 0, "skipped": 0}
     for credential in credentials:
@@ -46,7 +46,7 @@ class Command(BaseCommand):
             counts = _verify_each(credentials)
         else:
             try:
-                from publishing.services.credentials import credentials_reverify_all
+                from publishing.vault.credentials import credentials_reverify_all
             except ImportError:
                 counts = _verify_each(credentials.filter(mode=FtrackCredential.Mode.PERSONAL).order_by("pk"))
             else:
