@@ -32,15 +32,15 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from publishing.core import enqueue
+from publishing.core.crypto import decrypt_secret, encrypt_secret
 from publishing.models import ProjectWebhook, PublishBatch, WebhookDelivery
-from publishing.vault.crypto import decrypt_secret, encrypt_secret
 
 log = logging.getLogger(__name__)
 
@@ -269,16 +269,12 @@ def webhook_send_test(*, webhook: ProjectWebhook, actor=None) -> WebhookDelivery
     return delivery
 
 
+DELIVER_TASK = "publishing.webhook_deliver"  # registered name (notify/tasks.py)
+
+
 def _enqueue_after_commit(delivery_id: int, *, countdown: float | None = None) -> None:
-    def send() -> None:
-        from publishing.notify.tasks import webhook_deliver_task
-
-        try:
-            webhook_deliver_task.apply_async(args=[delivery_id], countdown=countdown)
-        except Exception:  # broker down: the retry sweep sends it once the broker is back
-            log.warning("webhook delivery %s not queued; the retry sweep will send it", delivery_id)
-
-    transaction.on_commit(send)
+    # Broker down: the retry sweep (publishing.webhooks_retry_due) sends it once the broker is back.
+    enqueue.after_commit(enqueue.send, DELIVER_TASK, delivery_id, countdown=countdown)
 
 
 # --- delivering ----------------------------------------------------------------------------------

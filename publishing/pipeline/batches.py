@@ -8,14 +8,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import uuid
 from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from publishing.core import enqueue
 from publishing.models import JobEvent, JobUpload, PublishBatch, PublishJob, Upload
+from publishing.pipeline import jobs
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def batch_create(
         )
         for item in checked_items:
             job = _job_create(batch=batch, context=context, asset_type=asset_type, comment=comment, item=item)
-            transaction.on_commit(lambda job_id=job.pk: _job_enqueue(job_id))
+            enqueue.after_commit(jobs.job_enqueue, job.pk)
     log.info("batch %s created by %s with %d job(s)", batch.pk, owner, len(checked_items))
     return batch
 
@@ -287,21 +288,3 @@ def _job_create(
     )
     JobEvent.objects.create(job=job, kind="queued", stage=PublishJob.Stage.QUEUED, actor=batch.owner)
     return job
-
-
-def _job_enqueue(job_id: int) -> None:
-    """The one place a new job is handed to the publish pipeline (runs after commit).
-
-    The pipeline lives in ``publishing.tasks`` / ``publishing.pipeline.jobs``; until it is
-    installed the job simply stays queued.
-    """
-    if importlib.util.find_spec("publishing.tasks") is None:
-        log.warning("publish pipeline not installed; job %s stays queued", job_id)
-        return
-    from publishing.pipeline import jobs
-
-    job_enqueue = getattr(jobs, "job_enqueue", None)
-    if job_enqueue is None:
-        log.warning("publishing.pipeline.jobs has no job_enqueue; job %s stays queued", job_id)
-        return
-    job_enqueue(job_id)

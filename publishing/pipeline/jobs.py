@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from publishing.core import enqueue
 from publishing.models import JobEvent, PublishJob
 
 log = logging.getLogger(__name__)
@@ -38,16 +39,15 @@ def stall_after() -> timedelta:
     return timedelta(seconds=int(getattr(settings, "PUBLISH_STALL_AFTER", 600)))
 
 
-def job_enqueue(job_id: int, *, countdown: float | None = None) -> None:
-    """Hand a job to the publish queue. Call it in ``transaction.on_commit`` when rows were just written."""
-    from publishing.pipeline.tasks import publish_job
+PUBLISH_TASK = "publishing.tasks.publish_job"  # registered name (pipeline/tasks.py)
 
-    try:
-        publish_job.apply_async(args=[job_id], countdown=countdown)
-    except Exception:
-        # The row is committed and stays queued/retrying: the watchdog re-sends it once the
-        # broker is back, so a Redis outage must not turn a saved batch into an error page.
-        log.exception("could not send publish job %s to the queue; the watchdog will retry", job_id)
+
+def job_enqueue(job_id: int, *, countdown: float | None = None) -> None:
+    """Hand a job to the publish queue now; after writing rows use ``enqueue.after_commit``.
+
+    When the broker is down the row stays queued/retrying and the watchdog re-sends it.
+    """
+    enqueue.send(PUBLISH_TASK, job_id, countdown=countdown)
 
 
 def job_claim(job_id: int, *, worker: str) -> PublishJob | None:
@@ -137,7 +137,7 @@ def job_retry(*, job: PublishJob, actor) -> PublishJob:
         JobEvent.objects.create(
             job=job, kind="retry", stage=job.stage, actor=actor, message=f"retry from stage {job.stage}"
         )
-        transaction.on_commit(lambda: job_enqueue(job.pk))
+        enqueue.after_commit(job_enqueue, job.pk)
     job.refresh_from_db()
     return job
 

@@ -42,7 +42,7 @@ from publishing.core.errors import (
     classify,
 )
 from publishing.ftrack.lookups import prefetch
-from publishing.ftrack.sessions import mark_credential_unhealthy, pool, server_url, use_session
+from publishing.ftrack.sessions import pool, server_url, use_session
 from publishing.ftrack.uploader import (
     Source,
     component_exists,
@@ -56,6 +56,7 @@ from publishing.pipeline.jobs import job_claim, job_enqueue, worker_id
 from publishing.pipeline.run import JobLost, Run
 from publishing.vault.credentials import (
     credential_for_publish,
+    credential_mark_unhealthy,
     credential_record_failure,
     service_key_record_failure,
 )
@@ -382,7 +383,7 @@ def _credential_refused(run: Run, error: FtrackCredentialRejected) -> PublishErr
             pool().discard(owner, chosen)
             name = service_key.project_name if service_key is not None else run.job.project_id
             return ServiceKeyRejected(name, chosen.api_user)
-        mark_credential_unhealthy(owner, error.message)
+        credential_mark_unhealthy(user=owner, message=error.message)
         credential_record_failure(user=owner, message=error.message)
     except Exception:  # the job must still end in a recorded state
         log.exception("could not record the refused credential of job %s", run.job.pk)

@@ -1,7 +1,7 @@
 """The credential vault: portal users' ftrack keys and per-project service keys.
 
 Every key is verified with ftrack before anything is written, so a rejected key never reaches the
-database; it is stored only as a Fernet token (``publishing.vault.crypto``) and is never logged. Health
+database; it is stored only as a Fernet token (``publishing.core.crypto``) and is never logged. Health
 is re-checked on demand ("verify now") and on a schedule (``credentials_reverify_all``); an owner
 whose key stops working is told once, in-app and by email, until it works again.
 
@@ -12,15 +12,18 @@ which key publishes a job is ``credential_for_publish`` there.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from publishing.core.errors import FtrackCredentialRejected, FtrackUnavailable
+from publishing.core import enqueue
+from publishing.core.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
+from publishing.core.errors import FtrackCredentialRejected, FtrackUnavailable, MissingCredential
+from publishing.ftrack import sessions
 from publishing.models import FtrackCredential
-from publishing.vault.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +40,8 @@ def credential_save(*, user, api_user: str, api_key: str) -> FtrackCredential:
     try again later). Bumps ``version`` on every change so pooled worker sessions are renewed.
     """
     # Imported here: the ftrack package pulls in ftrack_api, which pages without ftrack work need not load.
-    from publishing.ftrack.sessions import verify_credential
-
     api_user = api_user.strip()
-    info = verify_credential(api_user, api_key) or {}
+    info = sessions.verify_credential(api_user, api_key) or {}
     # ftrack answers with the canonical username (case may differ from what was typed).
     api_user = info.get("username") or api_user
     token = encrypt_secret(api_key)
@@ -75,6 +76,41 @@ def credential_save(*, user, api_user: str, api_key: str) -> FtrackCredential:
     return credential
 
 
+@dataclass(frozen=True)
+class PersonalIdentity:
+    """A producer's own ftrack identity, as the session pool wants it (``ftrack.sessions.Identity``)."""
+
+    api_user: str
+    version_key: tuple
+    encrypted_key: str = field(repr=False)
+
+    def secret(self) -> str:
+        # Decrypted only when a session has to be opened, not on every pool hit.
+        return decrypt_secret(self.encrypted_key)
+
+
+def personal_identity(user) -> PersonalIdentity:
+    """``user``'s own key (installed as the pool's resolver in publishing/apps.py)."""
+    try:
+        credential = user.ftrack_credential
+    except FtrackCredential.DoesNotExist:
+        raise MissingCredential(getattr(user, "username", "")) from None
+    if not credential.api_key_encrypted:
+        raise MissingCredential(getattr(user, "username", ""))
+    # Same shape as credential_for_publish's personal version_key, so a job published with the
+    # personal key reuses the session the user browses with (and vice versa).
+    version_key = ("personal", credential.pk, credential.version, credential.api_user)
+    return PersonalIdentity(credential.api_user, version_key, credential.api_key_encrypted)
+
+
+def credential_mark_unhealthy(*, user, message: str) -> None:
+    """ftrack refused the user's key during a publish: record it and drop their pooled sessions."""
+    FtrackCredential.objects.filter(user=user).update(
+        is_healthy=False, last_error=message, updated_at=timezone.now()
+    )
+    sessions.pool().discard(user)
+
+
 def credential_api_key(credential: FtrackCredential) -> str:
     """The plain API key, for the ftrack session only; never put it in a response or a log."""
     return decrypt_secret(credential.api_key_encrypted)
@@ -87,8 +123,6 @@ def credential_verify(*, credential: FtrackCredential, actor=None, now: datetime
     owner (once per failure streak). Raises ``FtrackUnavailable`` when ftrack does not answer:
     that says nothing about the key, so its health is left as it was (only ``checked_at`` moves).
     """
-    from publishing.ftrack.sessions import verify_credential
-
     now = now or timezone.now()
     who = f" (asked by {actor})" if actor is not None else ""
     if not credential.api_key_encrypted:
@@ -101,7 +135,7 @@ def credential_verify(*, credential: FtrackCredential, actor=None, now: datetime
         log.warning("stored ftrack key of %s cannot be decrypted%s", credential.user, who)
         return _record_failure(credential, UNREADABLE_MESSAGE, now=now)
     try:
-        verify_credential(credential.api_user, api_key)
+        sessions.verify_credential(credential.api_user, api_key)
     except FtrackCredentialRejected as rejected:
         log.info("ftrack refused the key of %s as %s%s", credential.user, credential.api_user, who)
         return _record_failure(credential, rejected.message, now=now)
@@ -155,7 +189,7 @@ def _record_failure(credential: FtrackCredential, message: str, *, now: datetime
     if first_of_streak:
         credential.failure_notified_at = now
         # After commit: the email goes out only if the failure was really recorded.
-        transaction.on_commit(lambda: _tell_owner(credential, message))
+        enqueue.after_commit(_tell_owner, credential, message)
     return False
 
 
@@ -198,7 +232,7 @@ def credentials_reverify_all(*, now: datetime | None = None) -> dict[str, int]:
 
 
 # Re-exported so that callers find the whole vault in one module.
-from publishing.vault.service_keys import (  # noqa: E402
+from publishing.vault.service_keys import (  # noqa: E402 - after the names service_keys does not need
     credential_for_publish,
     service_key_disable,
     service_key_for,
@@ -207,12 +241,15 @@ from publishing.vault.service_keys import (  # noqa: E402
 )
 
 __all__ = [
+    "PersonalIdentity",
     "credential_api_key",
+    "credential_mark_unhealthy",
     "credential_for_publish",
     "credential_record_failure",
     "credential_save",
     "credential_verify",
     "credentials_reverify_all",
+    "personal_identity",
     "service_key_disable",
     "service_key_for",
     "service_key_record_failure",

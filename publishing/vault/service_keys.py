@@ -20,9 +20,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from publishing.core import roles
+from publishing.core.crypto import decrypt_secret, encrypt_secret
 from publishing.core.errors import MissingCredential
+from publishing.ftrack import sessions
 from publishing.models import FtrackCredential, ProjectServiceKey
-from publishing.vault.crypto import decrypt_secret, encrypt_secret
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ class PublishCredential(NamedTuple):
     # Changes whenever the key or the username changes: the session pool keys sessions by it.
     version_key: tuple
 
+    def secret(self) -> str:
+        return self.api_key
+
 
 def service_key_save(
     *, project_id: str, project_name: str, api_key: str, actor, api_user: str | None = None
@@ -49,8 +53,6 @@ def service_key_save(
     PermissionDenied (not an admin), ServiceKeyError (no username to check with),
     FtrackCredentialRejected or FtrackUnavailable (nothing stored in either case).
     """
-    from publishing.ftrack.sessions import verify_credential
-
     if not roles.is_admin(actor):
         raise PermissionDenied("Only admins manage project service keys.")
     project_id, project_name = project_id.strip(), project_name.strip()
@@ -61,7 +63,7 @@ def service_key_save(
         raise ServiceKeyError(
             "Connect your own ftrack credential first: the service key is checked with your ftrack username."
         )
-    verify_credential(check_as, api_key)
+    sessions.verify_credential(check_as, api_key)
     token = encrypt_secret(api_key)
     now = timezone.now()
     with transaction.atomic():

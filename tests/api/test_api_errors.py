@@ -117,8 +117,8 @@ def test_handler_maps_every_refusal_to_the_shape(exc, status, code):
 
 
 def test_me_tells_credential_health_but_never_the_key(api_for, producer):
+    from publishing.core.crypto import encrypt_secret
     from publishing.models import FtrackCredential
-    from publishing.vault.crypto import encrypt_secret
 
     assert api_for(producer).get("/api/me/").json()["credential"] is None
     FtrackCredential.objects.create(

@@ -31,8 +31,8 @@ SAME_PAGE = "() => window.__stillTheSamePage === true"
 
 def _break_key(user) -> None:
     """What a revoked key looks like to the portal: ftrack refuses the stored key from now on."""
+    from publishing.core.crypto import encrypt_secret
     from publishing.models import FtrackCredential
-    from publishing.vault.crypto import encrypt_secret
 
     credential = FtrackCredential.objects.get(user=user)
     credential.api_key_encrypted = encrypt_secret("revoked-key")

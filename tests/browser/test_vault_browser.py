@@ -22,8 +22,8 @@ def vault_users(settings, ftrack_server):
     from factories import make_user
 
     from ftrack_devserver.seed import DEMO_USERS
+    from publishing.core.crypto import encrypt_secret
     from publishing.models import FtrackCredential
-    from publishing.vault.crypto import encrypt_secret
 
     settings.FTRACK_SERVER = ftrack_server.url
     admin = make_user("ada.admin", role="admin", password=ADMIN_PASSWORD, is_staff=True)

@@ -9,8 +9,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.utils import timezone
 
+from publishing.core.crypto import encrypt_secret
 from publishing.models import FtrackCredential, JobEvent, PublishBatch, PublishJob, Upload
-from publishing.vault.crypto import encrypt_secret
 
 KEY = "demo-key-producer"
 

@@ -7,9 +7,9 @@ import json
 import pytest
 from factories import make_upload
 
+from publishing.core.crypto import encrypt_secret
 from publishing.models import FtrackCredential, JobUpload, PublishBatch, PublishJob
 from publishing.pipeline import jobs
-from publishing.vault.crypto import encrypt_secret
 
 
 @pytest.fixture
@@ -250,21 +250,3 @@ def test_submit_requires_csrf_token(producer, client_for):
     client = Client(enforce_csrf_checks=True)
     client.force_login(producer)
     assert _post(client, {}).status_code == 403
-
-
-def test_job_enqueue_guard_does_nothing_without_pipeline(monkeypatch, caplog):
-    import importlib.util
-
-    from publishing.pipeline import batches
-
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "publishing.tasks" else real_find_spec(name, *a),
-    )
-    calls = []
-    monkeypatch.setattr(jobs, "job_enqueue", lambda job_id, **kw: calls.append(job_id))
-    batches._job_enqueue(7)
-    assert calls == []
-    assert "stays queued" in caplog.text

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
+from publishing.core.crypto import encrypt_secret
 from publishing.models import FtrackCredential
-from publishing.vault.crypto import encrypt_secret
 
 ENDPOINTS = [
     "/api/ftrack/projects/",

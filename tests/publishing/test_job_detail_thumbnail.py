@@ -6,8 +6,8 @@ import pytest
 from dashboard_factories import make_job
 from factories import make_png
 
+from publishing.core.crypto import encrypt_secret
 from publishing.models import FtrackCredential, PublishJob
-from publishing.vault.crypto import encrypt_secret
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.publishing.dashboard_urlconf")]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from factories import make_upload, make_user
 
+from publishing.core.crypto import encrypt_secret
 from publishing.models import FtrackCredential, JobUpload, PublishBatch, PublishJob
-from publishing.vault.crypto import encrypt_secret
 
 
 def _give_credential(user, api_user="producer", key="demo-key-producer"):

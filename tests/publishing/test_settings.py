@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 from factories import make_user
 
 from publishing.core import roles
-from publishing.vault.crypto import SecretUnreadable, decrypt_secret, encrypt_secret, rotate_secret
+from publishing.core.crypto import SecretUnreadable, decrypt_secret, encrypt_secret, rotate_secret
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE = """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from publishing.core.crypto import encrypt_secret
 from publishing.core.errors import FtrackUnavailable
 from publishing.models import FtrackCredential, Notification
 from publishing.vault.credentials import (
@@ -13,7 +14,6 @@ from publishing.vault.credentials import (
     credential_verify,
     credentials_reverify_all,
 )
-from publishing.vault.crypto import encrypt_secret
 from publishing.vault.selectors import jobs_affected
 
 GOOD = ("producer", "demo-key-producer")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from publishing.core.crypto import encrypt_secret
 from publishing.models import FtrackCredential, ProjectServiceKey, PublishBatch, PublishJob
-from publishing.vault.crypto import encrypt_secret
 
 ADMIN_KEY = "demo-key-admin"
 BAD_KEY = "revoked-key-7f3a"

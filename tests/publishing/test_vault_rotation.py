@@ -8,8 +8,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 
+from publishing.core.crypto import decrypt_secret, encrypt_secret
 from publishing.models import FtrackCredential, ProjectServiceKey, ProjectWebhook
-from publishing.vault.crypto import decrypt_secret, encrypt_secret
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from publishing.core.crypto import decrypt_secret, encrypt_secret
 from publishing.core.errors import FtrackCredentialRejected, MissingCredential
 from publishing.models import FtrackCredential, ProjectServiceKey
 from publishing.vault.credentials import (
@@ -13,7 +14,6 @@ from publishing.vault.credentials import (
     service_key_for,
     service_key_save,
 )
-from publishing.vault.crypto import decrypt_secret, encrypt_secret
 from publishing.vault.service_keys import ServiceKeyError
 
 ADMIN_KEY = "demo-key-admin"

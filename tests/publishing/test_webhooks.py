@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from webhook_receiver import Receiver  # noqa: E402
 
+from publishing.core.crypto import decrypt_secret  # noqa: E402
 from publishing.models import ProjectWebhook, PublishBatch, PublishJob, WebhookDelivery  # noqa: E402
 from publishing.notify import webhooks  # noqa: E402
-from publishing.vault.crypto import decrypt_secret  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 
@@ -190,14 +190,15 @@ def test_secret_is_stored_encrypted(receiver):
 
 
 def _capture_queued(monkeypatch) -> list:
-    from publishing.notify import tasks as tasks_webhooks
+    from publishing.core import enqueue
 
     queued = []
-    monkeypatch.setattr(
-        tasks_webhooks.webhook_deliver_task,
-        "apply_async",
-        lambda args=None, countdown=None, **kw: queued.append((args[0], countdown)),
-    )
+
+    def send(task, delivery_id, countdown=None):
+        assert task == "publishing.webhook_deliver"
+        queued.append((delivery_id, countdown))
+
+    monkeypatch.setattr(enqueue, "send", send)
     return queued
 
 

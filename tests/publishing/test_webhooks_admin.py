@@ -72,14 +72,10 @@ def _deliver_queued(delivery_pk: int) -> WebhookDelivery:
 def test_send_test_pause_and_new_secret(
     client_for, admin_user, receiver, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from publishing.notify import tasks as tasks_webhooks
+    from publishing.core import enqueue
 
     queued = []
-    monkeypatch.setattr(
-        tasks_webhooks.webhook_deliver_task,
-        "apply_async",
-        lambda args=None, countdown=None, **kw: queued.append(args[0]),
-    )
+    monkeypatch.setattr(enqueue, "send", lambda task, delivery_id, countdown=None: queued.append(delivery_id))
     webhook, first_secret = webhooks.webhook_save(
         ftrack_project_id="p", project_name="demo", url=receiver.url
     )

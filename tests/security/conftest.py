@@ -54,8 +54,8 @@ def world(db, settings, ftrack_server):
     from security_factories import OWNER_MARKERS, make_job
 
     from ftrack_devserver.seed import DEMO_USERS
+    from publishing.core.crypto import encrypt_secret
     from publishing.models import FtrackCredential, Notification, ProjectServiceKey, ProjectWebhook
-    from publishing.vault.crypto import encrypt_secret
 
     # Anything that reaches ftrack reaches the dev server (with keys it refuses: no real publish).
     settings.FTRACK_SERVER = ftrack_server.url

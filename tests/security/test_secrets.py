@@ -183,8 +183,8 @@ def test_tus_urls_and_answers_carry_no_credentials(tus_endpoint, producer):
 
 
 def test_failed_verify_now_of_a_stored_key_leaks_it_nowhere(producer, client_for, ftrack_settings, all_logs):
+    from publishing.core.crypto import encrypt_secret
     from publishing.models import FtrackCredential
-    from publishing.vault.crypto import encrypt_secret
 
     token = encrypt_secret(WRONG_KEY)
     FtrackCredential.objects.create(user=producer, api_user="producer", api_key_encrypted=token)

@@ -15,6 +15,9 @@ import uuid
 import ftrack_api.operation
 import ftrack_api.symbol
 
+from publishing.ftrack.sessions import open_session, personal_identity
+from publishing.pipeline.publisher import _pending_review_status
+
 SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
 
 
@@ -23,11 +26,7 @@ def _q(text: str) -> str:
 
 
 def _pending_review(session, project_id: str):
-    # The publisher's own choice of status, when it offers one.
-    try:
-        from publishing.pipeline.publisher import _pending_review_status
-    except ImportError:
-        return None
+    # The publisher's own choice of status.
     return _pending_review_status(session, project_id)
 
 
@@ -145,10 +144,8 @@ def describe_operations(session) -> list[str]:
 
 def dry_run(user, *, context_id: str, asset_type: str, asset_name: str, comment: str, items) -> list[str]:
     """Open ``user``'s own ftrack session, record every item's publish, describe it, send nothing."""
-    from publishing.ftrack.sessions import credential_api_key, credential_of, open_session
-
-    credential = credential_of(user)
-    session = open_session(credential.api_user, credential_api_key(credential))
+    identity = personal_identity(user)
+    session = open_session(identity.api_user, identity.secret())
     try:
         assets: dict = {}
         for item in items:

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.db.models import F
 
 from publishing.core import roles
+from publishing.core.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
 from publishing.models import FtrackCredential
-from publishing.vault.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
 
 # portal username → (role group, ftrack username). The ftrack API keys come from the dev server's
 # demo seed (docs/internals.md), so the demo needs no typing beyond the login.

@@ -15,8 +15,8 @@ DEMO_KEYS = {
 
 def give_credential(user, api_user: str, api_key: str | None = None):
     """Store an ftrack credential for ``user`` (the demo key of ``api_user`` unless given)."""
+    from publishing.core.crypto import encrypt_secret
     from publishing.models import FtrackCredential
-    from publishing.vault.crypto import encrypt_secret
 
     key = api_key if api_key is not None else DEMO_KEYS[api_user]
     credential, _ = FtrackCredential.objects.update_or_create(

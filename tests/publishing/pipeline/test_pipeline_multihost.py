@@ -107,7 +107,7 @@ def _manage(env: dict, *args: str) -> str:
 SETUP_PRODUCER = """
 from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
-from publishing.vault.crypto import encrypt_secret
+from publishing.core.crypto import encrypt_secret
 from publishing.models import FtrackCredential
 user = User.objects.create_user("mh.producer", email="mh@example.com", password="pw-multihost")
 user.groups.add(Group.objects.get_or_create(name="producer")[0])
