@@ -17,6 +17,7 @@ from publishing.api.permissions import MEMBER, CanPublish
 from publishing.api.serializers import BatchCreateSerializer, BatchDetailSerializer, BatchSerializer
 from publishing.dashboard.batch_selectors import batches_for_list
 from publishing.models import JobUpload, PublishJob
+from publishing.pipeline.batches import batch_create
 
 
 @extend_schema_view(
@@ -56,7 +57,6 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return BatchSerializer
 
     def create(self, request):
-        from publishing.pipeline.batches import batch_create
 
         form = BatchCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)

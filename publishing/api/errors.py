@@ -22,7 +22,11 @@ from publishing.core.errors import (
     FtrackCredentialRejected,
     FtrackUnavailable,
     MissingCredential,
+    error_body,
 )
+from publishing.pipeline.batches import BatchInvalid
+from publishing.pipeline.jobs import JobStateError
+from publishing.uploads.services import UploadRefused
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +49,8 @@ DEFAULT_MESSAGES = {
 UPLOAD_CODES = {400: "invalid", 404: "not_found", 409: "conflict", 410: "gone", 413: "too_large"}
 
 
-def error_body(code: str, message: str, details=None) -> dict:
-    error = {"code": code, "message": message}
-    if details is not None:
-        error["details"] = details
-    return {"error": error}
-
-
 def _portal_error(exc):
     """Our own service exceptions → (status, body), or None. Imported lazily: services import models."""
-    from publishing.pipeline.batches import BatchInvalid
-    from publishing.pipeline.jobs import JobStateError
-    from publishing.uploads.services import UploadRefused
 
     if isinstance(exc, BatchInvalid):
         details = {"errors": exc.errors, "item_errors": exc.item_errors}

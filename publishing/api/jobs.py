@@ -18,6 +18,7 @@ from publishing.api.permissions import MEMBER
 from publishing.api.serializers import JobDetailSerializer, JobFilterSerializer, JobSerializer
 from publishing.dashboard.selectors import DashboardFilters, apply_filters, jobs_visible_to
 from publishing.models import JobUpload
+from publishing.pipeline import jobs as job_services
 
 CONFLICT = OpenApiResponse(description="the job is not in a state that allows this action")
 
@@ -70,7 +71,6 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return JobDetailSerializer if self.action != "list" else JobSerializer
 
     def _act(self, service_name: str):
-        from publishing.pipeline import jobs as job_services
 
         job = self.get_object()
         getattr(job_services, service_name)(job=job, actor=self.request.user)

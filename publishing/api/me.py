@@ -9,7 +9,7 @@ from publishing.api.errors import PortalAPIView
 from publishing.api.permissions import MEMBER
 from publishing.api.serializers import CredentialStatusSerializer, MeSerializer
 from publishing.core.access import can_upload, role_label
-from publishing.dashboard.batch_selectors import credential_for_user
+from publishing.vault.selectors import credential_for_user
 
 
 class MeView(PortalAPIView):

@@ -22,6 +22,7 @@ from publishing.api.permissions import MEMBER
 from publishing.api.serializers import UploadSerializer
 from publishing.models import Upload
 from publishing.uploads import tus
+from publishing.uploads.services import upload_for_owner
 
 TUS_TAG = "uploads"
 OCTET = {"application/offset+octet-stream": OpenApiTypes.BINARY}
@@ -113,7 +114,6 @@ class UploadResource(PortalAPIView):
         responses={200: UploadSerializer, 410: OpenApiResponse(description="expired")},
     )
     def get(self, request, upload_id):
-        from publishing.uploads.services import upload_for_owner
 
         return Response(UploadSerializer(upload_for_owner(upload_id=upload_id, owner=request.user)).data)
 

@@ -6,6 +6,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from publishing.core import roles
 
@@ -64,3 +65,12 @@ uploader_required = role_required(
     can_upload,
     "Only producers publish media. Coordinators follow every publish from the publishes list.",
 )
+
+
+def safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

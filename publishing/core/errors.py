@@ -205,3 +205,11 @@ def _error_text(exc: BaseException) -> str:
 def _short(text: str, limit: int = 300) -> str:
     text = scrub(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def error_body(code: str, message: str, details=None) -> dict:
+    """The JSON shape of every error the portal answers: ``{"error": {"code", "message", "details"?}}``."""
+    error = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}

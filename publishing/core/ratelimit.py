@@ -33,6 +33,8 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
+from publishing.core.errors import error_body
+
 log = logging.getLogger(__name__)
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -225,8 +227,6 @@ def _tus_429(remaining: int) -> HttpResponse:
 
 
 def _json_429(remaining: int) -> JsonResponse:
-    from publishing.api.errors import error_body
-
     message = f"Too many publishes submitted in a short time. Try again in {wait_text(remaining)}."
     response = JsonResponse(error_body("rate_limited", message), status=429)
     response["Retry-After"] = str(remaining)

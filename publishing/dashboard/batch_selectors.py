@@ -5,13 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from publishing.core import roles
-from publishing.models import FtrackCredential, JobUpload, PublishBatch, PublishJob
-
-
-def credential_for_user(user) -> FtrackCredential | None:
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return FtrackCredential.objects.filter(user=user).first()
+from publishing.models import JobUpload, PublishBatch, PublishJob
 
 
 def batches_visible_to(user) -> QuerySet[PublishBatch]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 
-import requests
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
@@ -24,7 +23,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from publishing.core import roles
-from publishing.core.access import forbidden, portal_member_required
+from publishing.core.access import forbidden, portal_member_required, safe_next
 from publishing.core.failures import describe_for
 from publishing.dashboard.selectors import (
     eta_seconds,
@@ -34,15 +33,13 @@ from publishing.dashboard.selectors import (
     job_visible_to,
     stage_lines,
 )
-from publishing.dashboard.views import review_page_base, safe_next
+from publishing.dashboard.views import review_page_base
+from publishing.ftrack import thumbnails
+from publishing.pipeline import jobs as job_services
 
 log = logging.getLogger(__name__)
 
-THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
 THUMBNAIL_CACHE_SECONDS = 24 * 3600
-# ftrack's fixed id of its own storage ("ftrack.server"), where thumbnails live.
-SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
-SAFE_IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 
 
 def _job_or_404(request, pk: int):
@@ -89,7 +86,6 @@ def job_detail(request, pk: int):
 
 
 def _act(request, pk: int, action_name: str):
-    from publishing.pipeline import jobs as job_services
 
     job = _job_or_404(request, pk)
     action = getattr(job_services, action_name)
@@ -127,7 +123,7 @@ def job_thumbnail(request, pk: int):
     key = f"ftrack-thumbnail:{settings.FTRACK_SERVER}:{job.ftrack_thumbnail_id}"
     found = cache.get(key)
     if found is None:
-        found = _fetch_thumbnail(job)
+        found = thumbnails.fetch(job.batch.owner, job.ftrack_thumbnail_id)
         if found is None:
             raise Http404("Thumbnail not available")
         cache.set(key, found, THUMBNAIL_CACHE_SECONDS)
@@ -136,42 +132,3 @@ def job_thumbnail(request, pk: int):
     response["Cache-Control"] = f"private, max-age={THUMBNAIL_CACHE_SECONDS}"
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def _fetch_thumbnail(job) -> tuple[str, bytes] | None:
-    """(content type, bytes) of the job's ftrack thumbnail, or None when ftrack cannot give it.
-
-    The URL ftrack hands out carries the producer's API key: it is used once, here, and never
-    logged or returned.
-    """
-    from publishing.ftrack.sessions import use_session
-
-    try:
-        with use_session(job.batch.owner) as session:
-            component = session.get("Component", job.ftrack_thumbnail_id)
-            if component is None:
-                return None
-            location = session.get("Location", SERVER_LOCATION_ID)
-            url = location.get_thumbnail_url(component, size=300)
-        with requests.get(url, timeout=float(getattr(settings, "FTRACK_TIMEOUT", 30)), stream=True) as answer:
-            content_type = answer.headers.get("Content-Type", "").split(";")[0].strip()
-            if answer.status_code != 200:
-                return None
-            body = answer.raw.read(THUMBNAIL_MAX_BYTES + 1, decode_content=True)
-    except Exception as error:  # noqa: BLE001 - a missing thumbnail must never break the page
-        log.warning("thumbnail of job %s not available: %s", job.pk, type(error).__name__)
-        return None
-    if len(body) > THUMBNAIL_MAX_BYTES:
-        return None
-    if content_type not in SAFE_IMAGE_TYPES:
-        # Never pass through what a browser could run (SVG, HTML): only raster images we recognise.
-        content_type = _sniff_image(body)
-    return (content_type, body) if content_type else None
-
-
-def _sniff_image(body: bytes) -> str:
-    if body.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if body.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    return ""

@@ -12,11 +12,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from publishing.core import roles
-from publishing.core.access import portal_member_required
+from publishing.core.access import portal_member_required, safe_next
 from publishing.dashboard.selectors import (
     PAGE_SIZE,
     DashboardFilters,
@@ -28,6 +27,7 @@ from publishing.dashboard.selectors import (
     project_choices,
 )
 from publishing.models import PublishJob
+from publishing.pipeline.jobs import JobStateError, job_retry
 
 # One click retries at most this many jobs; a bigger pile is a sign to look before retrying.
 BULK_RETRY_LIMIT = 500
@@ -95,7 +95,6 @@ def dashboard_rows(request):
 @portal_member_required
 def bulk_retry(request):
     """Retry every failed job of one cause (among those this user may see); each retry is audited."""
-    from publishing.pipeline.jobs import JobStateError, job_retry
 
     filters = DashboardFilters.from_query(request.POST)
     jobs = list(failed_jobs_in_group(request.user, request.POST.get("group", ""), filters)[:BULK_RETRY_LIMIT])
@@ -116,15 +115,6 @@ def bulk_retry(request):
             text += f" {skipped} could not be retried (already retried or not yours)."
         messages.success(request, text)
     return redirect(safe_next(request, reverse("publishing:dashboard")))
-
-
-def safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def status_choices() -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ exactly what the user's ftrack account sees and shares browse's per-user cache.
 from __future__ import annotations
 
 from publishing.core.errors import ContextNotFound
+from publishing.ftrack import browse
 
 MAX_DEPTH = 20
 SHOWN_CHOICES = 12
@@ -48,7 +49,6 @@ def resolve_path(user, path: str) -> dict:
     Raises ``ContextPathInvalid`` (a ``ContextNotFound``) naming the first part that does not
     exist, and the ftrack errors of ``browse`` (missing or rejected credential, ftrack down).
     """
-    from publishing.ftrack import browse
 
     names = split_path(path)
     if not names:

@@ -152,14 +152,5 @@ def _download(url: str, target: Path) -> None:
             fh.write(block)
 
 
-def probe_local(path: str) -> dict:
-    from publishing.uploads.probe import probe_media
-
-    result = probe_media(path)
-    if not result.ok:
-        raise MediaUndecodable(result.reject_reason)
-    return result.info
-
-
 def workdir() -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix="portal-publish-")

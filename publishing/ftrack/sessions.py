@@ -36,6 +36,7 @@ from django.conf import settings
 
 from publishing.core.errors import FtrackCredentialRejected, FtrackUnavailable, classify
 from publishing.ftrack.cache import build_session_cache
+from publishing.ftrack.lookups import q
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def verify_credential(api_user: str, api_key: str) -> dict:
     session = open_session(api_user, api_key)
     try:
         users = session.query(
-            f'select id, username, first_name, last_name, email from User where username is "{_quote(api_user)}"'
+            f'select id, username, first_name, last_name, email from User where username is "{q(api_user)}"'
         ).all()
         if not users:
             raise FtrackCredentialRejected(api_user)
@@ -128,10 +129,6 @@ def verify_credential(api_user: str, api_key: str) -> dict:
         raise classify(exc, api_user=api_user) from None
     finally:
         session.close()
-
-
-def _quote(text: str) -> str:
-    return str(text).replace("\\", "").replace('"', "")
 
 
 class Identity(Protocol):

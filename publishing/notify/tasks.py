@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from publishing.notify.webhooks import webhook_deliver, webhook_deliveries_due, webhook_delivery_claim
+
 
 @shared_task(
     name="publishing.webhook_deliver", acks_late=True, reject_on_worker_lost=True, ignore_result=True
 )
 def webhook_deliver_task(delivery_id: int) -> str:
-    from publishing.notify.webhooks import webhook_deliver, webhook_delivery_claim
 
     delivery = webhook_delivery_claim(delivery_id)
     if delivery is None:
@@ -24,7 +25,6 @@ def webhook_deliver_task(delivery_id: int) -> str:
 
 @shared_task(name="publishing.webhooks_retry_due", ignore_result=True)
 def webhooks_retry_due() -> int:
-    from publishing.notify.webhooks import webhook_deliveries_due
 
     due = webhook_deliveries_due()
     for delivery_id in due:

@@ -16,8 +16,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from publishing.core import roles
-from publishing.core.access import portal_member_required, role_required
-from publishing.dashboard.views import safe_next
+from publishing.core.access import portal_member_required, role_required, safe_next
+from publishing.core.errors import PublishError
+from publishing.ftrack import browse
 from publishing.models import ProjectWebhook, WebhookDelivery
 from publishing.notify import notifications as notification_services
 from publishing.notify import webhooks as webhook_services
@@ -109,8 +110,6 @@ class WebhookForm(forms.Form):
 
 
 def _ftrack_projects(user) -> list[dict] | None:
-    from publishing.core.errors import PublishError
-    from publishing.ftrack import browse
 
     try:
         return browse.projects(user)

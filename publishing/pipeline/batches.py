@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from publishing.core import enqueue
+from publishing.core.errors import ContextNotFound
+from publishing.ftrack import browse
 from publishing.models import JobEvent, JobUpload, PublishBatch, PublishJob, Upload
 from publishing.pipeline import jobs
 
@@ -62,8 +64,6 @@ def batch_create(
     ftrack errors other than an unknown context (missing/rejected credential, ftrack down)
     propagate unchanged so the caller can answer them as such.
     """
-    from publishing.core.errors import ContextNotFound
-    from publishing.ftrack import browse
 
     errors: dict[str, list[str]] = {}
     context = None
@@ -110,7 +110,6 @@ def batch_create(
 
 
 def _reviewers_checked(owner, reviewers, errors) -> list[dict]:
-    from publishing.ftrack import browse
 
     if reviewers in (None, ""):
         return []

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from publishing.core.errors import EncodeFailed
+from publishing.core.errors import EncodeFailed, MediaUndecodable
 from publishing.ftrack import media
 from publishing.ftrack.lookups import batch_query, json_field, q, version_state
 from publishing.ftrack.uploader import (
@@ -33,6 +33,7 @@ from publishing.ftrack.uploader import (
     send_new_components,
 )
 from publishing.models import PublishJob
+from publishing.uploads.probe import probe_media
 
 if TYPE_CHECKING:
     from publishing.pipeline.run import Run
@@ -233,7 +234,7 @@ def _preencoded_image(run: Run) -> None:
         else:
             converted = media.make_jpeg(media.staging_input(upload.storage_path), tmp, on_tick=run.tick)
             source, file_type = Source.local_file(converted), ".jpg"
-            info = media.probe_local(converted)
+            info = probe_local(converted)
             width, height = info.get("width"), info.get("height")
         meta = {"format": "image", "width": int(width or 0), "height": int(height or 0)}
         sent = ensure_file_component(
@@ -270,7 +271,7 @@ def _sequence_movie(run: Run) -> None:
             frames = [(link.frame, media.staging_input(link.upload.storage_path)) for link in run.links]
             movie = media.make_sequence_movie(frames, fps, tmp, on_tick=run.tick)
             if not (width and height):
-                info = media.probe_local(movie)
+                info = probe_local(movie)
                 width, height = int(info.get("width") or 0), int(info.get("height") or 0)
             ensure_file_component(
                 run.session,
@@ -359,3 +360,11 @@ def _ensure_thumbnail_id(run: Run, component_id: str, *, version=None) -> None:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def probe_local(path: str) -> dict:
+    """What a file the worker made (a converted still, a sequence's movie) is, or MediaUndecodable."""
+    result = probe_media(path)
+    if not result.ok:
+        raise MediaUndecodable(result.reject_reason)
+    return result.info

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from publishing.core import enqueue
+from publishing.core.roles import is_coordinator
 from publishing.models import JobEvent, PublishJob
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,6 @@ def _is_zombie(pid: int) -> bool:
 
 
 def _may_manage(job: PublishJob, actor) -> bool:
-    from publishing.core.roles import is_coordinator
 
     return actor is not None and (actor.pk == job.batch.owner_id or is_coordinator(actor))
 

@@ -19,7 +19,10 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from publishing.ftrack.lookups import q, q_in
+from publishing.ftrack.sessions import use_session
 from publishing.models import FtrackCredential, Notification, PublishBatch, PublishJob
+from publishing.notify import webhooks
 
 if TYPE_CHECKING:
     from publishing.pipeline.run import Run
@@ -43,8 +46,8 @@ def note_to_reviewers(run: Run) -> None:
     version_id = job.ftrack_version_id
     if job.ftrack_note_id and not run.is_fresh("ftrack_note_id"):
         already = session.query(
-            f'select id from Note where id is "{_q(job.ftrack_note_id)}" '
-            f'or (parent_id is "{_q(version_id)}" and user_id is "{author["id"]}")'
+            f'select id from Note where id is "{q(job.ftrack_note_id)}" '
+            f'or (parent_id is "{q(version_id)}" and user_id is "{author["id"]}")'
         ).all()
         if already:
             run.save(ftrack_note_id=already[0]["id"])
@@ -143,11 +146,7 @@ def batch_finished(batch_id: int, *, reviewer_emails: dict[str, str] | None = No
 def _webhooks(batch: PublishBatch) -> None:
     """Hand the finished batch to the project webhooks (the notification centre owns them)."""
     try:
-        from publishing.notify.webhooks import batch_webhooks_enqueue
-    except ImportError:  # webhooks not installed in this deployment
-        return
-    try:
-        batch_webhooks_enqueue(batch=batch)
+        webhooks.batch_webhooks_enqueue(batch=batch)
     except Exception:  # a webhook problem must never undo a publish or its email
         log.exception("could not queue the webhooks of batch %s", batch.pk)
 
@@ -241,8 +240,6 @@ def _in_app(batch: PublishBatch, published, failed) -> None:
 
 
 def _reviewer_emails_of(batch: PublishBatch) -> dict[str, str]:
-    from publishing.ftrack.sessions import use_session
-
     try:
         with use_session(batch.owner) as session:
             return reviewer_emails(session, batch)
@@ -255,9 +252,5 @@ def reviewer_emails(session, batch: PublishBatch) -> dict[str, str]:
     ids = [r["id"] for r in batch.reviewers if r.get("id")]
     if not ids:
         return {}
-    rows = session.query(f"select id, email from User where id in ({','.join(map(_q, ids))})").all()
+    rows = session.query(f"select id, email from User where id in ({q_in(ids)})").all()
     return {u["id"]: u["email"] for u in rows if u["email"]}
-
-
-def _q(text: str) -> str:
-    return str(text).replace('"', "").replace("\\", "").replace(",", "").replace(")", "")

@@ -41,7 +41,7 @@ from publishing.core.errors import (
     StagingFileMissing,
     classify,
 )
-from publishing.ftrack.lookups import prefetch
+from publishing.ftrack.lookups import SERVER_LOCATION_ID, prefetch
 from publishing.ftrack.sessions import pool, server_url, use_session
 from publishing.ftrack.uploader import (
     Source,
@@ -201,7 +201,7 @@ def _upload_sequence(run: Run) -> None:
             on_bytes=counter,
             extra={"container_id": container_id},
         )
-    location = session.get("Location", ftrack_api.symbol.SERVER_LOCATION_ID)
+    location = session.get("Location", SERVER_LOCATION_ID)
     container = session.get("SequenceComponent", container_id)
     session.create(
         "ComponentLocation",
@@ -413,7 +413,3 @@ def _padding(pattern: str) -> int:
         return int(match.group(1) or 0)
     hashes = re.search(r"#+", pattern or "")
     return len(hashes.group(0)) if hashes else 0
-
-
-def _q(text: str) -> str:
-    return str(text).replace("\\", "").replace('"', "")

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from publishing.pipeline.jobs import jobs_requeue_stalled
+from publishing.pipeline.publisher import publish
+
 
 @shared_task(
     name="publishing.tasks.publish_job", acks_late=True, reject_on_worker_lost=True, ignore_result=True
 )
 def publish_job(job_id: int) -> str:
-    from publishing.pipeline.publisher import publish
 
     return publish(job_id)
 
 
 @shared_task(name="publishing.tasks.requeue_stalled_jobs", ignore_result=True)
 def requeue_stalled_jobs() -> list[int]:
-    from publishing.pipeline.jobs import jobs_requeue_stalled
 
     return jobs_requeue_stalled()

@@ -18,6 +18,7 @@ from publishing.core.errors import (
     MissingCredential,
     PublishError,
 )
+from publishing.ftrack import browse
 from publishing.models import FtrackCredential, ProjectServiceKey
 from publishing.vault.credentials import credential_verify, service_key_disable, service_key_save
 from publishing.vault.selectors import credential_health_rows, service_keys
@@ -91,7 +92,6 @@ def _project_label(project: dict) -> str:
 
 def _projects(user) -> tuple[list[dict], str]:
     """The projects the admin sees in ftrack, or why they cannot be listed."""
-    from publishing.ftrack import browse
 
     try:
         return browse.projects(user), ""

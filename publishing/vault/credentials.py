@@ -24,6 +24,14 @@ from publishing.core.crypto import SecretUnreadable, decrypt_secret, encrypt_sec
 from publishing.core.errors import FtrackCredentialRejected, FtrackUnavailable, MissingCredential
 from publishing.ftrack import sessions
 from publishing.models import FtrackCredential
+from publishing.vault.mail import notify_credential_failed
+from publishing.vault.service_keys import (
+    credential_for_publish,
+    service_key_disable,
+    service_key_for,
+    service_key_record_failure,
+    service_key_save,
+)
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +202,6 @@ def _record_failure(credential: FtrackCredential, message: str, *, now: datetime
 
 
 def _tell_owner(credential: FtrackCredential, message: str) -> None:
-    from publishing.vault.mail import notify_credential_failed
 
     try:
         notify_credential_failed(credential=credential, reason=message)
@@ -230,15 +237,6 @@ def credentials_reverify_all(*, now: datetime | None = None) -> dict[str, int]:
     log.info("scheduled credential check: %s", counts)
     return counts
 
-
-# Re-exported so that callers find the whole vault in one module.
-from publishing.vault.service_keys import (  # noqa: E402 - after the names service_keys does not need
-    credential_for_publish,
-    service_key_disable,
-    service_key_for,
-    service_key_record_failure,
-    service_key_save,
-)
 
 __all__ = [
     "PersonalIdentity",

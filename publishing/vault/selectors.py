@@ -52,3 +52,9 @@ def credential_health_rows() -> QuerySet:
 
 def service_keys() -> QuerySet[ProjectServiceKey]:
     return ProjectServiceKey.objects.select_related("created_by").order_by("-is_active", "project_name")
+
+
+def credential_for_user(user) -> FtrackCredential | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return FtrackCredential.objects.filter(user=user).first()

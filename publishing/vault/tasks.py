@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from publishing.vault.credentials import credentials_reverify_all
+
 
 @shared_task(name="publishing.credentials_reverify", ignore_result=True)
 def credentials_reverify() -> dict[str, int]:
-    from publishing.vault.credentials import credentials_reverify_all
 
     return credentials_reverify_all()

@@ -11,10 +11,9 @@ from django.views.decorators.http import require_POST
 
 from publishing.core.access import portal_member_required
 from publishing.core.errors import FtrackCredentialRejected, FtrackUnavailable
-from publishing.dashboard.batch_selectors import credential_for_user
 from publishing.vault.credentials import credential_save, credential_verify
 from publishing.vault.forms import CredentialForm
-from publishing.vault.selectors import jobs_affected
+from publishing.vault.selectors import credential_for_user, jobs_affected
 
 log = logging.getLogger(__name__)
 

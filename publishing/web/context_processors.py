@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from publishing.core.access import has_portal_role
+from publishing.notify.notifications import notifications_unread_count
+
 
 def notifications(request) -> dict:
     """``notifications_unread``: the unread count, counted at most once per request and only when a
@@ -20,14 +23,11 @@ def notifications(request) -> dict:
     def count() -> int:
         cached = getattr(request, "_notifications_unread", None)
         if cached is None:
-            from publishing.notify.notifications import notifications_unread_count
-
             cached = notifications_unread_count(user)
             request._notifications_unread = cached
         return cached
 
     def enabled() -> bool:
-        from publishing.core.access import has_portal_role
 
         return has_portal_role(user)
 

@@ -14,11 +14,10 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from publishing.api.errors import error_body
 from publishing.core.access import can_upload, uploader_required
-from publishing.core.errors import FtrackCredentialRejected, FtrackUnavailable, MissingCredential
-from publishing.dashboard.batch_selectors import credential_for_user
+from publishing.core.errors import FtrackCredentialRejected, FtrackUnavailable, MissingCredential, error_body
 from publishing.pipeline.batches import BatchInvalid, batch_create
+from publishing.vault.selectors import credential_for_user
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ def ftrack(settings, ftrack_server, redis_url, tmp_path):
 @pytest.fixture
 def thumbnail_in_ftrack(ftrack, tmp_path):
     """(component id, bytes) of a PNG put into ftrack.server the way the publisher does."""
-    from publishing.dashboard.job_views import SERVER_LOCATION_ID
+    from publishing.ftrack.lookups import SERVER_LOCATION_ID
     from publishing.ftrack.sessions import open_session
 
     image = make_png(tmp_path / "thumbnail.png")

@@ -15,14 +15,9 @@ import uuid
 import ftrack_api.operation
 import ftrack_api.symbol
 
+from publishing.ftrack.lookups import SERVER_LOCATION_ID, q
 from publishing.ftrack.sessions import open_session, personal_identity
 from publishing.pipeline.publisher import _pending_review_status
-
-SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
-
-
-def _q(text: str) -> str:
-    return str(text).replace("\\", "").replace('"', "")
 
 
 def _pending_review(session, project_id: str):
@@ -38,15 +33,15 @@ def record_publish(
     ``assets`` remembers Assets recorded for earlier items: uncommitted, no query finds them.
     """
     context = session.query(
-        f'select id, name, parent_id, project_id from TypedContext where id is "{_q(context_id)}"'
+        f'select id, name, parent_id, project_id from TypedContext where id is "{q(context_id)}"'
     ).one()
-    type_entity = session.query(f'select id, name from AssetType where name is "{_q(asset_type)}"').one()
+    type_entity = session.query(f'select id, name from AssetType where name is "{q(asset_type)}"').one()
     task = context if context.entity_type == "Task" else None
     parent = context["parent"] if task is not None else context
     asset = (
         assets.get((asset_name, type_entity["id"], parent["id"]))
         or session.query(
-            f'select id, name from Asset where name is "{_q(asset_name)}" and type_id is "{type_entity["id"]}" '
+            f'select id, name from Asset where name is "{q(asset_name)}" and type_id is "{type_entity["id"]}" '
             f'and context_id is "{parent["id"]}"'
         ).first()
     )
