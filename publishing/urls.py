@@ -13,7 +13,6 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("credentials/", credentials.credentials, name="credentials"),
     path("upload/", upload.upload, name="upload"),
-    path("publish/submit/", upload.submit, name="submit"),
     path("batches/", batches.batch_list, name="batches"),
     path("batches/<int:batch_id>/", batches.batch_show, name="batch"),
     path("batches/<int:batch_id>/rows/", batches.batch_rows, name="batch_rows"),

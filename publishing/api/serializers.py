@@ -185,10 +185,14 @@ class BatchSerializer(serializers.ModelSerializer):
 
 class BatchDetailSerializer(BatchSerializer):
     jobs = JobSerializer(many=True, read_only=True)
+    url = serializers.SerializerMethodField(help_text="the batch's page in the portal")
 
     class Meta(BatchSerializer.Meta):
-        fields = [*BatchSerializer.Meta.fields, "jobs"]
+        fields = [*BatchSerializer.Meta.fields, "url", "jobs"]
         read_only_fields = fields
+
+    def get_url(self, batch) -> str:
+        return reverse("publishing:batch", args=[batch.pk])
 
 
 class BatchItemSerializer(serializers.Serializer):
@@ -207,7 +211,7 @@ class BatchItemSerializer(serializers.Serializer):
 
 
 class BatchCreateSerializer(serializers.Serializer):
-    """The same fields as the upload page's submit (docs/internals.md), for complete uploads."""
+    """The body of a batch, as the upload page and scripts send it (checked by the batch service)."""
 
     context_id = serializers.CharField(max_length=64, help_text="ftrack task (or shot...) id")
     asset_type = serializers.CharField(max_length=64, default="Upload")
@@ -217,18 +221,6 @@ class BatchCreateSerializer(serializers.Serializer):
     )
     encode = serializers.BooleanField(required=False, default=True, help_text="encode for web review")
     items = BatchItemSerializer(many=True, allow_empty=False, max_length=500)
-
-    def to_service_items(self) -> list[dict]:
-        items = []
-        for item in self.validated_data["items"]:
-            raw = {"kind": item["kind"], "asset_name": item["asset_name"]}
-            raw["upload_ids"] = [str(u) for u in item["upload_ids"]]
-            if "frames" in item:
-                raw["frames"] = item["frames"]
-            if "pattern" in item:
-                raw["pattern"] = item["pattern"]
-            items.append(raw)
-        return items
 
 
 # --- the current user -----------------------------------------------------------------------------

@@ -7,8 +7,8 @@ guards (Django's LoginView, the tus endpoint, the submit view) stay untouched.
   once either reaches its limit, the login page answers 429 "Too many attempts, try again in N
   minutes" without checking the password. Successful logins are not counted (a studio behind one
   NAT address logs in all morning), and a success clears its username's count.
-* Upload creation (tus ``POST /api/uploads/``) and batch submission (``POST /publish/submit/`` from
-  the upload page, ``POST /api/batches/`` from scripts, one shared count):
+* Upload creation (tus ``POST /api/uploads/``) and batch submission (``POST /api/batches/``, from
+  the upload page and from scripts alike):
   every attempt by an authenticated user (session or API token) counts; beyond the limit the answer
   is 429 with ``Retry-After`` and a sentence saying when to try again.
 
@@ -146,7 +146,7 @@ class RateLimitMiddleware:
             return self._login(request)
         if path == _path("tus:collection") and "HTTP_X_HTTP_METHOD_OVERRIDE" not in request.META:
             return self._per_user(request, "upload-create", settings.UPLOAD_CREATE_RATE_LIMIT, _tus_429)
-        if path in (_path("publishing:submit"), _path("api:batch-list")):
+        if path == _path("api:batch-list"):
             return self._per_user(request, "batch-submit", settings.BATCH_SUBMIT_RATE_LIMIT, _json_429)
         return self.get_response(request)
 

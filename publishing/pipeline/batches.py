@@ -49,6 +49,24 @@ class _Item:
     pattern: str = ""
 
 
+def batch_create_from_payload(*, owner, payload) -> PublishBatch:
+    """A batch from the submit's JSON body (the upload page, ``POST /api/batches/`` and scripts all
+    send the same shape, docs/api.md); every check is ``batch_create``'s, so every caller gets the
+    same answers. Raises ``BatchInvalid``."""
+    if not isinstance(payload, dict):
+        raise BatchInvalid({"__all__": ["Send a JSON object."]}, [])
+    encode = payload.get("encode", True)
+    return batch_create(
+        owner=owner,
+        context_id=payload.get("context_id"),
+        asset_type=payload.get("asset_type", "Upload"),
+        comment=payload.get("comment") or "",
+        reviewers=payload.get("reviewers") or [],
+        encode=encode if isinstance(encode, bool) else True,
+        items=payload.get("items"),
+    )
+
+
 def batch_create(
     *,
     owner,
@@ -70,6 +88,12 @@ def batch_create(
     context_id = str(context_id or "").strip()
     if not context_id:
         errors.setdefault("context_id", []).append("Choose where in ftrack to publish (a task or shot).")
+    if not isinstance(items, list) or not items:
+        errors.setdefault("items", []).append("Add at least one file to publish.")
+    if errors:
+        # Nothing to look up in ftrack for a body without a target or files: say so at once, even
+        # to a producer who has no ftrack key yet.
+        raise BatchInvalid(errors, [])
     else:
         try:
             context = browse.context(owner, context_id)

@@ -131,13 +131,12 @@ def test_upload_creation_is_limited_per_user(settings, tus_endpoint, producer, o
 def test_batch_submission_is_limited_per_user(settings, producer, client_for):
     settings.BATCH_SUBMIT_RATE_LIMIT = "2/m"
     client = client_for(producer)
-    url = reverse("publishing:submit")
+    url = reverse("api:batch-list")  # where the upload page and scripts both submit
     answers = [client.post(url, "{}", content_type="application/json") for _ in range(2)]
     assert [a.status_code for a in answers] == [400, 400]  # counted even when invalid
-    # Scripts submitting through the REST API share the same allowance.
     for refused in (
         client.post(url, "{}", content_type="application/json"),
-        client.post(reverse("api:batch-list"), "{}", content_type="application/json"),
+        client.post(url, "{}", content_type="application/json"),
     ):
         assert refused.status_code == 429
         assert refused.json()["error"]["code"] == "rate_limited"
