@@ -143,8 +143,8 @@ def _naive_render(request) -> str:
     """The list as a first draft would write it: no select_related, no prefetch, relations per row."""
     from django.template.loader import render_to_string
 
+    from publishing.dashboard.selectors import DashboardFilters, DashboardPage, DashboardRow
     from publishing.models import PublishJob
-    from publishing.selectors_dashboard import DashboardFilters, DashboardPage, DashboardRow
 
     rows = []
     for job in PublishJob.objects.all()[:50]:

@@ -166,11 +166,11 @@ def worker_side(work: str, server: str, movie: str, md5: str) -> None:
     from django.core.files.storage import storages
     from django.core.management import call_command
 
-    from publishing.crypto import encrypt_secret
-    from publishing.ftrack.publisher import publish
-    from publishing.media_probe import probe_media
+    from publishing.core.crypto import encrypt_secret
     from publishing.models import FtrackCredential, JobUpload, PublishBatch, PublishJob, Upload
-    from publishing.storage import staging_path
+    from publishing.pipeline.publisher import publish
+    from publishing.uploads.probe import probe_media
+    from publishing.uploads.storage import staging_path
 
     call_command("migrate", verbosity=0)
     user = User.objects.create_user("bench.producer", email="bench@example.com")

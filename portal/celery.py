@@ -11,7 +11,6 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import worker_process_shutdown, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -67,12 +66,3 @@ app.conf.update(
 )
 
 app.autodiscover_tasks(["publishing"])
-
-
-@worker_process_shutdown.connect
-@worker_shutdown.connect
-def _close_ftrack_sessions(**_kwargs) -> None:
-    # Log out of ftrack cleanly instead of leaving sockets to the OS.
-    from publishing.ftrack.sessions import close_all_sessions
-
-    close_all_sessions()

@@ -75,8 +75,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # After authentication: upload and submit limits count per user (publishing/ratelimit.py).
-    "publishing.ratelimit.RateLimitMiddleware",
+    # After authentication: upload and submit limits count per user (publishing/core/ratelimit.py).
+    "publishing.core.ratelimit.RateLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -93,7 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "publishing.context_processors.notifications",
+                "publishing.web.context_processors.notifications",
             ],
         },
     },
@@ -114,7 +114,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-# Rate-limit counters live in Redis so that every web process shares them (publishing/ratelimit.py).
+# Rate-limit counters live in Redis so that every web process shares them (publishing/core/ratelimit.py).
 RATELIMIT_CACHE = "ratelimit"
 RATELIMIT_REDIS_URL = env.str("RATELIMIT_REDIS_URL", default="") or env.str(
     "REDIS_URL", default="redis://127.0.0.1:6379/0"
@@ -405,8 +405,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Importing the filter also installs a log-record factory that redacts every record of the
-    # process (Celery's own handlers, caplog...): API keys, passwords, tokens (publishing/logging_filters.py).
-    "filters": {"redact_secrets": {"()": "publishing.logging_filters.RedactSecrets"}},
+    # process (Celery's own handlers, caplog...): API keys, passwords, tokens (publishing/core/logging_filters.py).
+    "filters": {"redact_secrets": {"()": "publishing.core.logging_filters.RedactSecrets"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}
     },

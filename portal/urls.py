@@ -8,7 +8,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    # tus (publishing/tus.py) shares these addresses with the API's JSON list/detail (GET).
+    # tus (publishing/uploads/tus.py) shares these addresses with the API's JSON list/detail (GET).
     path("api/uploads/", include("publishing.api.upload_urls")),
     path("api/", include("publishing.api.routes")),
     path("", include("publishing.urls")),

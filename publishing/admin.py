@@ -8,8 +8,8 @@ editable: credentials change only through the portal's credential pages, which v
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 
-from publishing import roles
-from publishing.errors import FtrackUnavailable
+from publishing.core import roles
+from publishing.core.errors import FtrackUnavailable
 from publishing.models import (
     FtrackCredential,
     JobEvent,
@@ -22,6 +22,9 @@ from publishing.models import (
     Upload,
     WebhookDelivery,
 )
+from publishing.pipeline.jobs import JobStateError, job_cancel, job_retry
+from publishing.uploads.services import uploads_cleanup_expired
+from publishing.vault.credentials import credential_verify, service_key_disable
 
 
 class AdminsMayAll:
@@ -78,7 +81,6 @@ class FtrackCredentialAdmin(PortalAdmin):
 
     @admin.action(description="Verify now with ftrack")
     def verify_now(self, request, queryset):
-        from publishing.services.credentials import credential_verify
 
         good = bad = 0
         for credential in queryset.select_related("user"):
@@ -117,7 +119,6 @@ class UploadAdmin(PortalAdmin):
 
     @admin.action(description="Remove expired partial uploads (all of them, not only the selected)")
     def remove_expired_partials(self, request, queryset):
-        from publishing.services.uploads import uploads_cleanup_expired
 
         removed = uploads_cleanup_expired()
         self.message_user(request, f"Removed {len(removed)} expired partial upload(s).", messages.INFO)
@@ -187,7 +188,6 @@ class PublishJobAdmin(PortalAdmin):
     actions = ["retry_from_failed_stage", "cancel_jobs"]
 
     def _each(self, request, queryset, service, done: str):
-        from publishing.services.jobs import JobStateError
 
         count = 0
         for job in queryset.select_related("batch"):
@@ -201,13 +201,11 @@ class PublishJobAdmin(PortalAdmin):
 
     @admin.action(description="Retry from failed stage")
     def retry_from_failed_stage(self, request, queryset):
-        from publishing.services.jobs import job_retry
 
         self._each(request, queryset, job_retry, "sent back to the queue")
 
     @admin.action(description="Cancel")
     def cancel_jobs(self, request, queryset):
-        from publishing.services.jobs import job_cancel
 
         self._each(request, queryset, job_cancel, "cancelled")
 
@@ -276,7 +274,6 @@ class ProjectServiceKeyAdmin(PortalAdmin):
 
     @admin.action(description="Disable (publish with personal keys again)")
     def disable(self, request, queryset):
-        from publishing.services.credentials import service_key_disable
 
         try:
             for service_key in queryset:

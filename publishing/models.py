@@ -334,7 +334,9 @@ class WebhookDelivery(models.Model):
 
 
 class NamingRule(models.Model):
-    """One ordered naming rule of an ftrack project (issue 11); none means the built-in defaults."""
+    """One ordered naming rule of an ftrack project (issue 11); none means the built-in defaults.
+
+    Checked on save by ``publishing.matching.forms.NamingRuleForm`` (the rules page and the admin)."""
 
     ftrack_project_id = models.CharField(max_length=64)
     project_name = models.CharField(max_length=255)
@@ -350,16 +352,6 @@ class NamingRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_name} rule {self.position}: {self.pattern}"
-
-    def clean(self):
-        from django.core.exceptions import ValidationError
-
-        from publishing.matching.rules import RuleInvalid, compile_rule
-
-        try:
-            compile_rule(self.pattern, is_regex=self.is_regex)
-        except RuleInvalid as exc:
-            raise ValidationError({"pattern": str(exc)}) from None
 
 
 class LastTaskChoice(models.Model):

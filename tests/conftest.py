@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,12 @@ def _private_media_dirs(request, tmp_path_factory):
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": root / "staging"},
         },
+    }
+    # Rate-limit counters are per user id, and ids repeat across tests and across runs sharing the
+    # Redis: each test counts under a prefix of its own.
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {**settings.CACHES["ratelimit"], "KEY_PREFIX": f"test-ratelimit-{uuid.uuid4().hex}"},
     }
     # Users are created in nearly every test; the real hasher costs ~0.3 s a password.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -33,8 +33,8 @@ def make_token(user) -> str:
 
 def make_upload(owner, **fields):
     """An Upload row (no bytes on disk unless the caller writes them)."""
-    from publishing import storage
     from publishing.models import Upload
+    from publishing.uploads import storage
 
     upload_id = fields.pop("id", None) or uuid.uuid4()
     filename = fields.pop("filename", "plate.mov")

@@ -246,12 +246,14 @@ function boot() {
         window.location.assign(response.body.url);
         return;
       }
-      const body = response.body || {};
-      const orphans = showFieldErrors(document.body, body.errors);
-      items.showErrors(body.item_errors);
-      const message = [...orphans, body.error?.message || (body.errors || body.item_errors ? '' : response.message)]
-        .filter(Boolean)
-        .join(' ');
+      // The API's error shape: {"error": {"code", "message", "details"}}; a refused batch carries
+      // {"errors": {field: [...]}, "item_errors": [{...}]} in its details.
+      const error = response.body?.error || {};
+      const details = error.details || {};
+      const refused = Boolean(details.errors || details.item_errors);
+      const orphans = showFieldErrors(document.body, details.errors);
+      items.showErrors(details.item_errors);
+      const message = [...orphans, refused ? '' : error.message || response.message].filter(Boolean).join(' ');
       showFieldError(formError, message || 'Please correct the highlighted fields.');
       say('Not published: please correct the highlighted fields.');
     } catch (err) {

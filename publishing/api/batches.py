@@ -1,8 +1,8 @@
 """Batches: create one from complete uploads, list them, show one with its jobs.
 
-Creation goes through ``publishing.services.batches.batch_create`` (the upload page's own path), so
-the API checks exactly what the page checks; its ``BatchInvalid`` becomes a 400 whose details are
-``{"errors": {...}, "item_errors": [...]}``.
+Creation is the upload page's own path: the page posts here, and scripts and the ``publish``
+command reach the same service (``publishing.pipeline.batches``), so every caller gets the same
+checks; its ``BatchInvalid`` becomes a 400 whose details are ``{"errors": {...}, "item_errors": [...]}``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from rest_framework.response import Response
 from publishing.api.errors import api_exception_handler
 from publishing.api.permissions import MEMBER, CanPublish
 from publishing.api.serializers import BatchCreateSerializer, BatchDetailSerializer, BatchSerializer
+from publishing.dashboard.batch_selectors import batches_for_list
 from publishing.models import JobUpload, PublishJob
-from publishing.selectors import batches_for_list
+from publishing.pipeline.batches import batch_create_from_payload
 
 
 @extend_schema_view(
@@ -56,20 +57,8 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return BatchSerializer
 
     def create(self, request):
-        from publishing.services.batches import batch_create
-
-        form = BatchCreateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
-        batch = batch_create(
-            owner=request.user,
-            context_id=data["context_id"],
-            asset_type=data["asset_type"],
-            comment=data["comment"],
-            reviewers=data["reviewers"],
-            encode=data["encode"],
-            items=form.to_service_items(),
-        )
+        # The serializer documents the body (OpenAPI); the service checks it, for every caller alike.
+        batch = batch_create_from_payload(owner=request.user, payload=request.data)
         self.action = "retrieve"
         created = self.get_queryset().get(pk=batch.pk)
         return Response(BatchDetailSerializer(created).data, status=status.HTTP_201_CREATED)

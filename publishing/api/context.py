@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from publishing.api.errors import PortalAPIView
 from publishing.api.permissions import MEMBER
+from publishing.ftrack import browse
 
 MAX_QUERY = 100
 TAG = "ftrack"
@@ -26,7 +27,6 @@ FTRACK_REFUSALS = {
 
 def _browse():
     # Imported on use: loading the URL conf must not pull in ftrack_api for every page.
-    from publishing.ftrack import browse
 
     return browse
 

@@ -16,7 +16,7 @@ from rest_framework.renderers import JSONRenderer
 
 from publishing.api.errors import api_exception_handler
 from publishing.api.permissions import MEMBER
-from publishing.views.access import portal_member_required
+from publishing.core.access import portal_member_required
 
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -17,7 +17,16 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from publishing.errors import ContextNotFound, FtrackCredentialRejected, FtrackUnavailable, MissingCredential
+from publishing.core.errors import (
+    ContextNotFound,
+    FtrackCredentialRejected,
+    FtrackUnavailable,
+    MissingCredential,
+    error_body,
+)
+from publishing.pipeline.batches import BatchInvalid
+from publishing.pipeline.jobs import JobStateError
+from publishing.uploads.services import UploadRefused
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +49,8 @@ DEFAULT_MESSAGES = {
 UPLOAD_CODES = {400: "invalid", 404: "not_found", 409: "conflict", 410: "gone", 413: "too_large"}
 
 
-def error_body(code: str, message: str, details=None) -> dict:
-    error = {"code": code, "message": message}
-    if details is not None:
-        error["details"] = details
-    return {"error": error}
-
-
 def _portal_error(exc):
     """Our own service exceptions → (status, body), or None. Imported lazily: services import models."""
-    from publishing.services.batches import BatchInvalid
-    from publishing.services.jobs import JobStateError
-    from publishing.services.uploads import UploadRefused
 
     if isinstance(exc, BatchInvalid):
         details = {"errors": exc.errors, "item_errors": exc.item_errors}

@@ -1,7 +1,7 @@
 """Jobs: the list with the dashboard's filters, one job with its timeline, retry and cancel.
 
 Visibility is the dashboard's (``jobs_visible_to``): producers see their own jobs, coordinators and
-admins all; someone else's job is 404. Retry and cancel call ``publishing.services.jobs``, which
+admins all; someone else's job is 404. Retry and cancel call ``publishing.pipeline.jobs``, which
 checks who may act and writes the audit event; a job in the wrong state is 409.
 """
 
@@ -16,8 +16,9 @@ from rest_framework.response import Response
 from publishing.api.errors import api_exception_handler
 from publishing.api.permissions import MEMBER
 from publishing.api.serializers import JobDetailSerializer, JobFilterSerializer, JobSerializer
+from publishing.dashboard.selectors import DashboardFilters, apply_filters, jobs_visible_to
 from publishing.models import JobUpload
-from publishing.selectors_dashboard import DashboardFilters, apply_filters, jobs_visible_to
+from publishing.pipeline import jobs as job_services
 
 CONFLICT = OpenApiResponse(description="the job is not in a state that allows this action")
 
@@ -70,7 +71,6 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return JobDetailSerializer if self.action != "list" else JobSerializer
 
     def _act(self, service_name: str):
-        from publishing.services import jobs as job_services
 
         job = self.get_object()
         getattr(job_services, service_name)(job=job, actor=self.request.user)

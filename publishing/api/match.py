@@ -12,7 +12,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from publishing.api.context import FTRACK_REFUSALS, TAG, _BrowseView
-from publishing.matching.service import MAX_NAME, MAX_NAMES
+from publishing.matching.service import MAX_NAME, MAX_NAMES, match_names
 
 
 class MatchItemSerializer(serializers.Serializer):
@@ -91,8 +91,6 @@ class ContextMatch(_BrowseView):
         },
     )
     def post(self, request):
-        from publishing.matching.service import match_names
-
         form = MatchRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data

@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from publishing.api.errors import PortalAPIView
 from publishing.api.permissions import MEMBER
 from publishing.api.serializers import CredentialStatusSerializer, MeSerializer
-from publishing.selectors import credential_for_user
-from publishing.views.access import can_upload, role_label
+from publishing.core.access import can_upload, role_label
+from publishing.vault.selectors import credential_for_user
 
 
 class MeView(PortalAPIView):

@@ -1,4 +1,4 @@
-"""Who may call the API: the same roles as the pages (publishing.roles, publishing.views.access).
+"""Who may call the API: the same roles as the pages (publishing.core.roles, publishing.core.access).
 
 Anonymous callers get 401 (TokenAuthentication answers the challenge), logged-in users without a
 portal role 403; which objects a producer sees is the selectors' business (others' are 404).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rest_framework import permissions
 
-from publishing.views.access import can_upload, has_portal_role
+from publishing.core.access import can_upload, has_portal_role
 
 
 class IsPortalMember(permissions.BasePermission):

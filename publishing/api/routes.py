@@ -1,7 +1,7 @@
 """The JSON API under ``/api/`` (mounted by portal/urls.py, namespace ``api``).
 
 The tus addresses ``/api/uploads/`` and ``/api/uploads/<uuid>`` are mounted by portal/urls.py too
-(``publishing.api.uploads``: GET here, the tus methods in ``publishing/tus.py``).
+(``publishing.api.uploads``: GET here, the tus methods in ``publishing/uploads/tus.py``).
 """
 
 from django.urls import include, path

@@ -20,7 +20,7 @@ JOB_STATUS_FILTERS = [*PublishJob.Status.values, "active"]
 
 # --- uploads --------------------------------------------------------------------------------------
 class UploadSerializer(serializers.ModelSerializer):
-    # Same keys as the tus endpoint's GET always returned (publishing/tus.py: upload_as_json).
+    # Same keys as the tus endpoint's GET always returned (publishing/uploads/tus.py: upload_as_json).
     md5 = serializers.CharField(source="md5_base64", read_only=True, help_text="base64 MD5 of the file")
     probe = serializers.JSONField(read_only=True, help_text="what the media probe found")
 
@@ -185,10 +185,14 @@ class BatchSerializer(serializers.ModelSerializer):
 
 class BatchDetailSerializer(BatchSerializer):
     jobs = JobSerializer(many=True, read_only=True)
+    url = serializers.SerializerMethodField(help_text="the batch's page in the portal")
 
     class Meta(BatchSerializer.Meta):
-        fields = [*BatchSerializer.Meta.fields, "jobs"]
+        fields = [*BatchSerializer.Meta.fields, "url", "jobs"]
         read_only_fields = fields
+
+    def get_url(self, batch) -> str:
+        return reverse("publishing:batch", args=[batch.pk])
 
 
 class BatchItemSerializer(serializers.Serializer):
@@ -213,7 +217,7 @@ class BatchItemSerializer(serializers.Serializer):
 
 
 class BatchCreateSerializer(serializers.Serializer):
-    """The same fields as the upload page's submit (docs/internals.md), for complete uploads."""
+    """The body of a batch, as the upload page and scripts send it (checked by the batch service)."""
 
     context_id = serializers.CharField(
         required=False,
@@ -229,20 +233,6 @@ class BatchCreateSerializer(serializers.Serializer):
     )
     encode = serializers.BooleanField(required=False, default=True, help_text="encode for web review")
     items = BatchItemSerializer(many=True, allow_empty=False, max_length=500)
-
-    def to_service_items(self) -> list[dict]:
-        items = []
-        for item in self.validated_data["items"]:
-            raw = {"kind": item["kind"], "asset_name": item["asset_name"]}
-            raw["upload_ids"] = [str(u) for u in item["upload_ids"]]
-            if "frames" in item:
-                raw["frames"] = item["frames"]
-            if "pattern" in item:
-                raw["pattern"] = item["pattern"]
-            if item.get("context_id"):
-                raw["context_id"] = item["context_id"]
-            items.append(raw)
-        return items
 
 
 # --- the current user -----------------------------------------------------------------------------

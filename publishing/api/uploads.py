@@ -1,4 +1,4 @@
-"""Uploads: the tus endpoint (``publishing/tus.py``) plus a JSON list and detail of your own uploads.
+"""Uploads: the tus endpoint (``publishing/uploads/tus.py``) plus a JSON list and detail of your own uploads.
 
 ``/api/uploads/`` and ``/api/uploads/<uuid>`` are shared with tus: GET is answered here (DRF, the
 API's error shape and pagination), every other method goes to the tus views untouched, which
@@ -17,11 +17,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, permissions, serializers
 from rest_framework.response import Response
 
-from publishing import tus
 from publishing.api.errors import PortalAPIView, api_exception_handler
 from publishing.api.permissions import MEMBER
 from publishing.api.serializers import UploadSerializer
 from publishing.models import Upload
+from publishing.uploads import tus
+from publishing.uploads.services import upload_for_owner
 
 TUS_TAG = "uploads"
 OCTET = {"application/offset+octet-stream": OpenApiTypes.BINARY}
@@ -51,7 +52,7 @@ class UploadStateFilter(serializers.Serializer):
 
 
 class UploadCollection(generics.ListAPIView):
-    """GET lists your uploads; POST creates one (tus creation, answered by publishing/tus.py)."""
+    """GET lists your uploads; POST creates one (tus creation, answered by publishing/uploads/tus.py)."""
 
     permission_classes = MEMBER
     serializer_class = UploadSerializer
@@ -99,7 +100,7 @@ class UploadCollection(generics.ListAPIView):
 
 
 class UploadResource(PortalAPIView):
-    """GET shows one of your uploads; PATCH/DELETE (and HEAD) are tus, answered by publishing/tus.py.
+    """GET shows one of your uploads; PATCH/DELETE (and HEAD) are tus, answered by publishing/uploads/tus.py.
 
     Anyone logged in who is not the creator gets 404, outsiders included: the tus methods at this
     address answer the same, and an address must not say 403 to one method and 404 to another.
@@ -113,7 +114,6 @@ class UploadResource(PortalAPIView):
         responses={200: UploadSerializer, 410: OpenApiResponse(description="expired")},
     )
     def get(self, request, upload_id):
-        from publishing.services.uploads import upload_for_owner
 
         return Response(UploadSerializer(upload_for_owner(upload_id=upload_id, owner=request.user)).data)
 

@@ -11,9 +11,9 @@ import re
 import ftrack_api.exception
 import requests
 
-from publishing.errors import ContextNotFound, classify
+from publishing.core.errors import ContextNotFound, classify
 from publishing.ftrack.cache import ResultCache
-from publishing.ftrack.sessions import credential_of, server_url, use_session
+from publishing.ftrack.sessions import personal_identity, server_url, use_session
 
 SEARCH_LIMIT = 50
 
@@ -138,7 +138,7 @@ def asset_types(user) -> list[dict]:
 
 
 def _cached(user, name: str, args: tuple, compute):
-    credential = credential_of(user)
+    credential = personal_identity(user)
     cache = ResultCache(server_url(), f"{user.pk}-{credential.api_user}")
 
     def run():

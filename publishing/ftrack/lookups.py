@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import ftrack_api.symbol
 
+from publishing.core.errors import NotPlayable
+
 SERVER_LOCATION_ID = ftrack_api.symbol.SERVER_LOCATION_ID
 
 
@@ -48,8 +50,17 @@ def json_field(raw) -> dict:
 
 
 def q(text) -> str:
-    """A value safe inside a quoted query literal."""
+    """The one quoting rule for values put into ftrack's query language, always between double
+    quotes (``where name is "{q(name)}"``). ftrack's grammar has no escape sequence inside a
+    literal, so the two characters that could end or bend it, ``"`` and ``\\``, are dropped: a
+    hostile value (``x" or name like "%``) can then only ever be a strange name that matches
+    nothing, never more query."""
     return str(text).replace("\\", "").replace('"', "")
+
+
+def q_in(values) -> str:
+    """``"a","b"`` for ``where id in (...)``, each value quoted by ``q``."""
+    return ",".join(f'"{q(value)}"' for value in values)
 
 
 @dataclass
@@ -99,7 +110,7 @@ class Lookups:
 def prefetch(session, *, context_id: str, asset_type: str, api_user: str, reviewer_ids: list[str]) -> Lookups:
     users = f'username is "{q(api_user)}"'
     if reviewer_ids:
-        users += " or id in (" + ",".join(f'"{q(r)}"' for r in reviewer_ids) + ")"
+        users += " or id in (" + q_in(reviewer_ids) + ")"
     # The context's own assets and its parent's: the asset lives under a task's parent, or under
     # the context itself when it is not a task; both are small lists.
     context, types, people, labels = batch_query(
@@ -161,7 +172,5 @@ def version_state(session, version_id: str) -> VersionState:
         ],
     )
     if not versions:
-        from publishing.errors import NotPlayable
-
         raise NotPlayable("the version no longer exists in ftrack")
     return VersionState(versions[0], components)

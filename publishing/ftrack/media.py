@@ -16,7 +16,7 @@ from pathlib import Path
 import imageio_ffmpeg
 from django.core.files.storage import storages
 
-from publishing.errors import MediaUndecodable
+from publishing.core.errors import MediaUndecodable
 
 BROWSER_STILLS = {".jpg", ".jpeg", ".png"}
 BROWSER_MOVIES = {".mp4", ".m4v"}
@@ -150,15 +150,6 @@ def _download(url: str, target: Path) -> None:
         response.raise_for_status()
         for block in response.iter_content(1024 * 1024):
             fh.write(block)
-
-
-def probe_local(path: str) -> dict:
-    from publishing.media_probe import probe_media
-
-    result = probe_media(path)
-    if not result.ok:
-        raise MediaUndecodable(result.reject_reason)
-    return result.info
 
 
 def workdir() -> tempfile.TemporaryDirectory:

@@ -23,16 +23,20 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import ftrack_api
 import ftrack_api.exception
 import requests
+from celery.signals import worker_process_shutdown, worker_shutdown
 from django.conf import settings
 
-from publishing.errors import FtrackCredentialRejected, FtrackUnavailable, MissingCredential, classify
+from publishing.core.errors import FtrackCredentialRejected, FtrackUnavailable, classify
 from publishing.ftrack.cache import build_session_cache
+from publishing.ftrack.lookups import q
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +114,7 @@ def verify_credential(api_user: str, api_key: str) -> dict:
     session = open_session(api_user, api_key)
     try:
         users = session.query(
-            f'select id, username, first_name, last_name, email from User where username is "{_quote(api_user)}"'
+            f'select id, username, first_name, last_name, email from User where username is "{q(api_user)}"'
         ).all()
         if not users:
             raise FtrackCredentialRejected(api_user)
@@ -127,8 +131,33 @@ def verify_credential(api_user: str, api_key: str) -> dict:
         session.close()
 
 
-def _quote(text: str) -> str:
-    return str(text).replace("\\", "").replace('"', "")
+class Identity(Protocol):
+    """Who a session acts as. The vault makes these (``publishing.vault``); this package never reads
+    credentials itself. ``version_key`` changes whenever the key or the username changes: the pool
+    keys sessions by it, so a new key retires the old session."""
+
+    api_user: str
+    version_key: tuple
+
+    def secret(self) -> str:
+        """The plain API key, asked for only when a session has to be opened."""
+        ...
+
+
+_personal_identity: Callable[[Any], Identity] | None = None
+
+
+def set_personal_identity(resolver: Callable[[Any], Identity]) -> None:
+    """Install how a portal user's own ftrack identity is found (done once, in the app's ready())."""
+    global _personal_identity
+    _personal_identity = resolver
+
+
+def personal_identity(user) -> Identity:
+    """The user's own ftrack identity; raises MissingCredential when they have none."""
+    if _personal_identity is None:
+        raise RuntimeError("no personal identity resolver installed (publishing.apps.ready)")
+    return _personal_identity(user)
 
 
 @dataclass
@@ -149,25 +178,11 @@ class SessionPool:
         self._lock = threading.Lock()
         self._pid = os.getpid()
 
-    def entry_for(self, user, chosen=None) -> _Entry:
-        """The pooled session of ``user``: with ``chosen`` (a ``PublishCredential``) that identity,
-        else the user's personal key."""
-        if chosen is None:
-            credential = credential_of(user)
-            api_user = credential.api_user
-            version_key = personal_version_key(credential)
-
-            def api_key() -> str:
-                # Decrypted only when a session has to be opened, not on every pool hit.
-                return credential_api_key(credential)
-        else:
-            api_user = chosen.api_user
-            version_key = tuple(chosen.version_key)
-
-            def api_key() -> str:
-                return chosen.api_key
-
-        key = (user.pk, *version_key)
+    def entry_for(self, user, chosen: Identity | None = None) -> _Entry:
+        """The pooled session of ``user``: with ``chosen`` that identity, else the user's personal key."""
+        identity = chosen if chosen is not None else personal_identity(user)
+        api_user = identity.api_user
+        key = (user.pk, *identity.version_key)
         with self._lock:
             self._forget_if_forked()
             retired = self._retire(key)
@@ -182,7 +197,7 @@ class SessionPool:
 
         session = open_session(
             api_user,
-            api_key(),
+            identity.secret(),
             # Namespaced by the ftrack username, not the key: a service key acts as that same
             # ftrack user (same permissions), so both sessions may share what either has read.
             cache=build_session_cache(f"{user.pk}-{api_user}"),
@@ -266,35 +281,6 @@ def _close_quietly(entry: _Entry) -> None:
         log.debug("closing ftrack session failed", exc_info=True)
 
 
-def credential_of(user):
-    from publishing.models import FtrackCredential
-
-    try:
-        credential = user.ftrack_credential
-    except FtrackCredential.DoesNotExist:
-        raise MissingCredential(getattr(user, "username", "")) from None
-    if not credential.api_key_encrypted:
-        raise MissingCredential(getattr(user, "username", ""))
-    return credential
-
-
-def personal_version_key(credential) -> tuple:
-    # Same shape as ``credential_for_publish``'s personal ``version_key``, so a job published with
-    # the personal key reuses the session the user browses with (and vice versa).
-    return ("personal", credential.pk, credential.version, credential.api_user)
-
-
-def credential_api_key(credential) -> str:
-    """The plain API key; the credentials service owns decryption (service keys included)."""
-    try:
-        from publishing.services.credentials import credential_api_key as service_key
-    except ImportError:
-        from publishing.crypto import decrypt_secret
-
-        return decrypt_secret(credential.api_key_encrypted)
-    return service_key(credential)
-
-
 _pool: SessionPool | None = None
 _pool_lock = threading.Lock()
 
@@ -342,17 +328,6 @@ def reset_pool() -> None:
         old.close_all(quiet=True)
 
 
-def mark_credential_unhealthy(user, message: str) -> None:
-    from django.utils import timezone
-
-    from publishing.models import FtrackCredential
-
-    FtrackCredential.objects.filter(user=user).update(
-        is_healthy=False, last_error=message, updated_at=timezone.now()
-    )
-    pool().discard(user)
-
-
 def is_unavailable(exc: BaseException) -> bool:
     return isinstance(classify(exc), FtrackUnavailable)
 
@@ -365,3 +340,10 @@ def _close_at_exit() -> None:
 
 
 atexit.register(_close_at_exit)
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def _close_at_worker_shutdown(**_kwargs) -> None:
+    # A Celery worker logs out of ftrack cleanly instead of leaving sockets to the OS.
+    close_all_sessions()

@@ -25,12 +25,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import ftrack_api.symbol
 import requests
 from django.conf import settings
 from django.core.files.storage import storages
 
-SERVER_LOCATION_ID = ftrack_api.symbol.SERVER_LOCATION_ID
+from publishing.ftrack.lookups import SERVER_LOCATION_ID
+
 READ_BLOCK = 1024 * 1024
 MULTIPART_THRESHOLD = 64 * 1024 * 1024  # below this one PUT is as fast and simpler
 MULTIPART_PARALLEL = 4

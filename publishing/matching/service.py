@@ -4,7 +4,8 @@ places from ftrack (``publishing.ftrack.naming``, the user's own key, cached per
 
 from __future__ import annotations
 
-from publishing.errors import ContextNotFound
+from publishing.core.errors import ContextNotFound
+from publishing.ftrack import browse, naming
 from publishing.matching.plan import build_plan
 from publishing.matching.rules import compile_rules
 from publishing.models import LastTaskChoice, NamingRule
@@ -20,8 +21,6 @@ def rules_for(project_id: str):
 
 def project_named(user, project: str) -> dict:
     """The project *user* may see by id or (case-insensitive) name; ``ContextNotFound`` otherwise."""
-    from publishing.ftrack import browse
-
     wanted = str(project or "").strip()
     for row in browse.projects(user):
         if wanted in (row["id"], row["name"]) or wanted.lower() == row["name"].lower():
@@ -30,8 +29,6 @@ def project_named(user, project: str) -> dict:
 
 
 def match_names(user, project: str, items: list[dict], asset_type: str | None = None) -> dict:
-    from publishing.ftrack import naming
-
     found = project_named(user, project)
     index = naming.project_index(user, found["id"])
     remembered = (
@@ -48,10 +45,3 @@ def match_names(user, project: str, items: list[dict], asset_type: str | None = 
         "items": plan,
         "truncated": index["truncated"],
     }
-
-
-def remember_choice(user, project_id: str, task_name: str) -> None:
-    if project_id and task_name:
-        LastTaskChoice.objects.update_or_create(
-            user=user, ftrack_project_id=project_id, defaults={"task_name": task_name[:255]}
-        )

@@ -1,4 +1,4 @@
-"""Create the three portal roles as groups (see publishing/roles.py)."""
+"""Create the three portal roles as groups (see publishing/core/roles.py)."""
 
 from django.db import migrations
 

@@ -6,7 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from publishing.views.access import can_upload, role_label
+from publishing.core.access import can_upload, role_label
 
 register = template.Library()
 

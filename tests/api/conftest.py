@@ -54,7 +54,7 @@ def ftrack(portal_on_devserver):
 @pytest.fixture
 def enqueued(monkeypatch):
     """Job ids handed to the publish queue (recorded, not sent: no worker runs in these tests)."""
-    from publishing.services import jobs as job_services
+    from publishing.pipeline import jobs as job_services
 
     sent: list[int] = []
     monkeypatch.setattr(job_services, "job_enqueue", lambda job_id, **kw: sent.append(job_id))

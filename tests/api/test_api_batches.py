@@ -9,7 +9,7 @@ from ftrack_support import give_credential
 
 
 def _ready_upload(owner, path):
-    from publishing.services.uploads import Chunk, upload_create, upload_receive
+    from publishing.uploads.services import Chunk, upload_create, upload_receive
 
     size = path.stat().st_size
     upload = upload_create(owner=owner, size=size, metadata={"filename": path.name})

@@ -36,6 +36,6 @@ def test_body_over_the_size_limit_is_a_json_400(api_for, producer, settings):
 
 def test_pages_keep_their_html_400_for_oversize_bodies(client_for, producer, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
-    response = client_for(producer).post("/publish/submit/", {"comment": "x" * 4096})
+    response = client_for(producer).post("/credentials/", {"api_user": "x" * 4096})
     assert response.status_code == 400
     assert not response["Content-Type"].startswith("application/json")

@@ -7,7 +7,7 @@ from api_support import make_job
 from rest_framework import exceptions
 
 from publishing.api.errors import api_exception_handler
-from publishing.errors import FtrackUnavailable, MissingCredential
+from publishing.core.errors import FtrackUnavailable, MissingCredential
 
 
 def _error(response, status: int) -> dict:
@@ -117,7 +117,7 @@ def test_handler_maps_every_refusal_to_the_shape(exc, status, code):
 
 
 def test_me_tells_credential_health_but_never_the_key(api_for, producer):
-    from publishing.crypto import encrypt_secret
+    from publishing.core.crypto import encrypt_secret
     from publishing.models import FtrackCredential
 
     assert api_for(producer).get("/api/me/").json()["credential"] is None

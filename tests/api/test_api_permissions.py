@@ -147,4 +147,4 @@ def test_only_producers_and_admins_create_batches(role, cast, api_for):
     else:
         # Allowed through; the empty body is then refused field by field.
         _assert_error_shape(response, 400)
-        assert {"context_id", "items"} <= set(response.json()["error"]["details"])
+        assert {"context_id", "items"} <= set(response.json()["error"]["details"]["errors"])

@@ -63,7 +63,7 @@ def ftrack_producer(transactional_db, settings, ftrack_server):
     from factories import make_user
 
     from ftrack_devserver.seed import DEMO_USERS
-    from publishing.services.credentials import credential_save
+    from publishing.vault.credentials import credential_save
 
     settings.FTRACK_SERVER = ftrack_server.url
     user = make_user("pat.producer", role="producer", password=PRODUCER_PASSWORD, first_name="Pat")

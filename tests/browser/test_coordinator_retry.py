@@ -31,7 +31,7 @@ SAME_PAGE = "() => window.__stillTheSamePage === true"
 
 def _break_key(user) -> None:
     """What a revoked key looks like to the portal: ftrack refuses the stored key from now on."""
-    from publishing.crypto import encrypt_secret
+    from publishing.core.crypto import encrypt_secret
     from publishing.models import FtrackCredential
 
     credential = FtrackCredential.objects.get(user=user)
@@ -47,7 +47,7 @@ def test_coordinator_retries_a_failed_job_after_the_key_is_fixed(
 
     from ftrack_devserver.seed import DEMO_USERS
     from publishing.models import PublishJob
-    from publishing.services.credentials import credential_save
+    from publishing.vault.credentials import credential_save
 
     # 1. The producer's batch is accepted (key still good), then the key is revoked before the
     #    worker picks the job up: the job runs into ftrack's refusal.

@@ -351,7 +351,7 @@ def test_restored_list_belongs_to_the_producer_who_dropped_it(
     from factories import make_user
 
     from ftrack_devserver.seed import DEMO_USERS
-    from publishing.services.credentials import credential_save
+    from publishing.vault.credentials import credential_save
 
     other = make_user("sam.producer", role="producer", password=_PASSWORD, first_name="Sam")
     credential_save(user=other, api_user="producer", api_key=DEMO_USERS["producer"])

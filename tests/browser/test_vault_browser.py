@@ -22,7 +22,7 @@ def vault_users(settings, ftrack_server):
     from factories import make_user
 
     from ftrack_devserver.seed import DEMO_USERS
-    from publishing.crypto import encrypt_secret
+    from publishing.core.crypto import encrypt_secret
     from publishing.models import FtrackCredential
 
     settings.FTRACK_SERVER = ftrack_server.url

@@ -9,7 +9,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.utils import timezone
 
-from publishing.crypto import encrypt_secret
+from publishing.core.crypto import encrypt_secret
 from publishing.models import FtrackCredential, JobEvent, PublishBatch, PublishJob, Upload
 
 KEY = "demo-key-producer"

@@ -1,4 +1,5 @@
-"""POST /publish/submit/: one batch, one queued job per item, all-or-nothing, errors per field/item."""
+"""The upload page's submit (``POST /api/batches/`` with the page's session): one batch, one queued job per
+item, all-or-nothing, errors per field and per item."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import json
 import pytest
 from factories import make_upload
 
-from publishing.crypto import encrypt_secret
+from publishing.core.crypto import encrypt_secret
 from publishing.models import FtrackCredential, JobUpload, PublishBatch, PublishJob
-from publishing.services import jobs
+from publishing.pipeline import jobs
 
 
 @pytest.fixture
@@ -55,7 +56,14 @@ def task_id(producer_ftrack):
 
 
 def _post(client, payload):
-    return client.post("/publish/submit/", data=json.dumps(payload), content_type="application/json")
+    return client.post("/api/batches/", data=json.dumps(payload), content_type="application/json")
+
+
+def _details(response) -> dict:
+    """The refusal's ``{"errors", "item_errors"}`` (the API's error shape)."""
+    error = response.json()["error"]
+    assert error["code"] == "invalid", error
+    return error["details"]
 
 
 def _ready(owner, filename, kind="movie", **fields):
@@ -93,7 +101,7 @@ def test_submit_valid_batch_creates_queued_jobs(
 
     assert response.status_code == 201, response.content
     body = response.json()
-    batch = PublishBatch.objects.get(pk=body["batch_id"])
+    batch = PublishBatch.objects.get(pk=body["id"])
     assert body["url"] == f"/batches/{batch.pk}/"
     assert batch.owner == producer and batch.comment == "first pass" and batch.encode_for_review
     assert batch.reviewers == [{"id": reviewer["id"], "username": "reviewer.ana", "name": reviewer["name"]}]
@@ -152,8 +160,7 @@ def test_submit_invalid_items_create_nothing(producer_ftrack, other_producer, ta
     response = _post(client_for(producer), payload)
 
     assert response.status_code == 400
-    body = response.json()
-    items = body["item_errors"]
+    items = _details(response)["item_errors"]
     assert len(items) == 7
     assert items[0] == {}
     assert "still being uploaded" in items[1]["upload_ids"][0]
@@ -178,9 +185,9 @@ def test_submit_unknown_context_asset_type_and_reviewer_are_field_errors(produce
     response = _post(client_for(producer_ftrack), payload)
 
     assert response.status_code == 400
-    errors = response.json()["errors"]
+    errors = _details(response)["errors"]
     assert set(errors) == {"context_id", "asset_type", "reviewers"}
-    assert response.json()["item_errors"] == [{}]
+    assert _details(response)["item_errors"] == [{}]
     assert not PublishBatch.objects.exists()
 
 
@@ -196,7 +203,7 @@ def test_submit_context_of_a_private_project_is_refused(producer_ftrack, coordin
         "items": [{"kind": "movie", "asset_name": "a", "upload_ids": [str(movie.pk)]}],
     }
     response = _post(client_for(producer_ftrack), payload)
-    assert response.status_code == 400 and "context_id" in response.json()["errors"]
+    assert response.status_code == 400 and "context_id" in _details(response)["errors"]
 
 
 def test_submit_sequence_needs_matching_frames_and_pattern(producer_ftrack, task_id, client_for):
@@ -212,17 +219,17 @@ def test_submit_sequence_needs_matching_frames_and_pattern(producer_ftrack, task
     # The second item reuses the first item's frames: caught as "already part of this batch".
     response = _post(client_for(producer_ftrack), payload)
     assert response.status_code == 400
-    first, second = response.json()["item_errors"]
+    first, second = _details(response)["item_errors"]
     assert "frames" in first and "pattern" in first
     assert "already part of this batch" in second["upload_ids"][0]
 
 
 def test_submit_empty_or_malformed_payload(producer, client_for):
     client = client_for(producer)
-    bad_json = client.post("/publish/submit/", data="{nope", content_type="application/json")
-    assert bad_json.status_code == 400 and "__all__" in bad_json.json()["errors"]
+    bad_json = client.post("/api/batches/", data="{nope", content_type="application/json")
+    assert bad_json.status_code == 400 and bad_json.json()["error"]["code"] == "parse_error"
     not_object = _post(client, [1, 2])
-    assert not_object.status_code == 400
+    assert not_object.status_code == 400 and "__all__" in _details(not_object)["errors"]
 
 
 def test_submit_without_credential_is_409(producer, client_for):
@@ -241,7 +248,8 @@ def test_submit_refuses_anonymous_coordinator_outsider(client, coordinator, outs
     assert _post(client, {}).status_code == 401
     assert _post(client_for(coordinator), {}).status_code == 403
     assert _post(client_for(outsider), {}).status_code == 403
-    assert client_for(coordinator).get("/publish/submit/").status_code == 405
+    # The page's old second submit address is gone: there is one way in.
+    assert client_for(coordinator).post("/publish/submit/").status_code == 404
 
 
 def test_submit_requires_csrf_token(producer, client_for):
@@ -250,21 +258,3 @@ def test_submit_requires_csrf_token(producer, client_for):
     client = Client(enforce_csrf_checks=True)
     client.force_login(producer)
     assert _post(client, {}).status_code == 403
-
-
-def test_job_enqueue_guard_does_nothing_without_pipeline(monkeypatch, caplog):
-    import importlib.util
-
-    from publishing.services import batches
-
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "publishing.tasks" else real_find_spec(name, *a),
-    )
-    calls = []
-    monkeypatch.setattr(jobs, "job_enqueue", lambda job_id, **kw: calls.append(job_id))
-    batches._job_enqueue(7)
-    assert calls == []
-    assert "stays queued" in caplog.text

@@ -7,9 +7,11 @@ from datetime import timedelta
 from django.utils import timezone
 from factories import make_upload
 
+import publishing.tasks  # noqa: F401 - the module every worker loads (autodiscovery)
 from portal.celery import app
-from publishing import tasks
 from publishing.models import Upload
+from publishing.pipeline.tasks import publish_job
+from publishing.uploads.tasks import cleanup_expired_uploads
 
 
 def test_every_beat_entry_names_a_task_the_worker_registers():
@@ -28,7 +30,7 @@ def test_every_beat_entry_names_a_task_the_worker_registers():
 def test_publishing_runs_on_its_own_queue_and_is_safe_to_deliver_twice():
     assert app.conf.task_routes["publishing.tasks.publish_job"] == {"queue": "publish"}
     assert app.conf.task_default_queue == "maintenance"
-    assert tasks.publish_job.acks_late and tasks.publish_job.reject_on_worker_lost
+    assert publish_job.acks_late and publish_job.reject_on_worker_lost
     assert app.conf.worker_prefetch_multiplier == 1
     assert app.conf.accept_content == ["json"]
 
@@ -36,6 +38,6 @@ def test_publishing_runs_on_its_own_queue_and_is_safe_to_deliver_twice():
 def test_cleanup_task_removes_abandoned_partial_uploads(producer):
     stale = make_upload(producer, expires_at=timezone.now() - timedelta(minutes=1), offset=10)
     fresh = make_upload(producer, expires_at=timezone.now() + timedelta(hours=1), offset=10)
-    assert tasks.cleanup_expired_uploads.apply().get() == 1
+    assert cleanup_expired_uploads.apply().get() == 1
     assert Upload.objects.get(pk=stale.pk).state == Upload.State.EXPIRED
     assert Upload.objects.get(pk=fresh.pk).state == Upload.State.RECEIVING

@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "ftrack"))
 
 from ftrack_support import give_credential  # noqa: E402
 
-from publishing import storage  # noqa: E402
 from publishing.models import FtrackCredential, PublishBatch, PublishJob, Upload  # noqa: E402
+from publishing.uploads import storage  # noqa: E402
 
 
 def run(name: str, *args) -> str:
@@ -55,7 +55,7 @@ def test_cleanup_uploads_expires_only_abandoned_partials(producer):
 
 
 def test_requeue_stalled_hands_dead_jobs_back(producer, monkeypatch, settings):
-    from publishing.services import jobs as job_services
+    from publishing.pipeline import jobs as job_services
 
     sent = []
     monkeypatch.setattr(job_services, "job_enqueue", lambda job_id, **kw: sent.append(job_id))

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "ftrack"))
 from ftrack_support import give_credential  # noqa: E402
 
 from publishing.models import PublishBatch  # noqa: E402
-from publishing.services import jobs  # noqa: E402
+from publishing.pipeline import jobs  # noqa: E402
 
 
 @pytest.fixture

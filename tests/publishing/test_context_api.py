@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from publishing.crypto import encrypt_secret
+from publishing.core.crypto import encrypt_secret
 from publishing.models import FtrackCredential
 
 ENDPOINTS = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from publishing.crypto import decrypt_secret
+from publishing.core.crypto import decrypt_secret
 from publishing.models import FtrackCredential
-from publishing.services.credentials import credential_api_key, credential_save
+from publishing.vault.credentials import credential_api_key, credential_save
 
 GOOD_KEY = "demo-key-producer"
 

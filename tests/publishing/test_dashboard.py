@@ -10,8 +10,8 @@ from dashboard_factories import make_failed, make_job, make_uploading
 from django.urls import reverse
 from django.utils import timezone
 
+from publishing.dashboard.selectors import DashboardFilters, eta_seconds, human_duration, jobs_for_dashboard
 from publishing.models import PublishJob
-from publishing.selectors_dashboard import DashboardFilters, eta_seconds, human_duration, jobs_for_dashboard
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.publishing.dashboard_urlconf")]
 

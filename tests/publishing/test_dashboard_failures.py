@@ -6,9 +6,9 @@ import pytest
 from dashboard_factories import make_failed, make_job
 from factories import make_user
 
-from publishing.failures import group_key, parse_group_key
+from publishing.core.failures import group_key, parse_group_key
 from publishing.models import JobEvent, PublishJob
-from publishing.services import jobs as job_services
+from publishing.pipeline import jobs as job_services
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.publishing.dashboard_urlconf")]
 
@@ -190,7 +190,7 @@ def test_job_page_speaks_to_the_owner(producer, coordinator, client_for):
 
 
 def test_owner_names_in_advice_stay_escaped():
-    from publishing.failures import describe
+    from publishing.core.failures import describe
 
     cause, advice = describe("credential_rejected", producer="<b>x</b>")
     assert "<b>" in cause  # plain text: the template escapes it

@@ -7,7 +7,7 @@ from dashboard_factories import make_failed, make_job
 from django.utils import timezone
 
 from publishing.models import JobEvent, PublishJob
-from publishing.services import jobs as job_services
+from publishing.pipeline import jobs as job_services
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.publishing.dashboard_urlconf")]
 

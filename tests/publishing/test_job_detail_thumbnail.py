@@ -6,7 +6,7 @@ import pytest
 from dashboard_factories import make_job
 from factories import make_png
 
-from publishing.crypto import encrypt_secret
+from publishing.core.crypto import encrypt_secret
 from publishing.models import FtrackCredential, PublishJob
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.publishing.dashboard_urlconf")]
@@ -27,8 +27,8 @@ def ftrack(settings, ftrack_server, redis_url, tmp_path):
 @pytest.fixture
 def thumbnail_in_ftrack(ftrack, tmp_path):
     """(component id, bytes) of a PNG put into ftrack.server the way the publisher does."""
+    from publishing.ftrack.lookups import SERVER_LOCATION_ID
     from publishing.ftrack.sessions import open_session
-    from publishing.views.jobs import SERVER_LOCATION_ID
 
     image = make_png(tmp_path / "thumbnail.png")
     session = open_session("producer", "demo-key-producer")

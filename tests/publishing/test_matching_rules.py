@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ValidationError
 
+from publishing.matching.forms import NamingRuleForm
 from publishing.matching.plan import build_plan, texts_of
 from publishing.matching.rules import DEFAULT_TEMPLATES, RuleInvalid, compile_rule, compile_rules
 from publishing.models import NamingRule
@@ -30,12 +30,18 @@ def test_bad_rules_are_refused_with_a_clear_message(pattern, is_regex, message):
 
 
 @pytest.mark.django_db
-def test_a_bad_rule_is_refused_at_save_in_the_model():
-    rule = NamingRule(ftrack_project_id="p", project_name="demo", pattern="{shot}_{dept}")
-    with pytest.raises(ValidationError) as refused:
-        rule.full_clean()
-    assert "Unknown token {dept}" in str(refused.value)
-    NamingRule(ftrack_project_id="p", project_name="demo", pattern="{shot}-{task}").full_clean()
+def test_a_bad_rule_is_refused_at_save_by_its_form():
+    rule = NamingRule(ftrack_project_id="p", project_name="demo")
+    form = NamingRuleForm({"position": 1, "pattern": "{shot}_{dept}"}, instance=rule)
+    assert not form.is_valid()
+    assert "Unknown token {dept}" in form.errors["pattern"][0]
+    assert not NamingRule.objects.exists()
+    form = NamingRuleForm(
+        {"position": 1, "pattern": "(?P<shot>sh\\d+)_(?P<task>\\w+)", "is_regex": "on"}, instance=rule
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+    assert NamingRule.objects.get().is_regex
 
 
 def test_templates_match_any_separator_and_case():

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from publishing.models import Notification
-from publishing.services.notifications import notification_create, notifications_mark_read
+from publishing.notify.notifications import notification_create, notifications_mark_read
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from publishing.ftrack.notify import batch_finished
 from publishing.models import Notification, PublishBatch, PublishJob
+from publishing.pipeline.notify import batch_finished
 
 pytestmark = pytest.mark.django_db
 

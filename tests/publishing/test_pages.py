@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from factories import make_upload, make_user
 
-from publishing.crypto import encrypt_secret
+from publishing.core.crypto import encrypt_secret
 from publishing.models import FtrackCredential, JobUpload, PublishBatch, PublishJob
 
 
@@ -102,7 +102,7 @@ def test_upload_page_passes_upload_config(settings, producer, client_for):
     assert config["maxFileSize"] == 123456789
     assert config["allowedFileTypes"] == [".mov", ".exr"]
     assert config["chunkSize"] == 5 * 1024 * 1024
-    assert config["submitUrl"] == "/publish/submit/"
+    assert config["submitUrl"] == "/api/batches/"  # the page publishes through the API
     assert config["csrfToken"]
     assert config["contextApi"] == {
         "projects": "/api/ftrack/projects/",

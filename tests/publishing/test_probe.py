@@ -8,8 +8,8 @@ import pytest
 from factories import make_movie, make_png
 from tusclient import client as tus_client
 
-from publishing.media_probe import NO_PICTURE, UNREADABLE, probe_media
 from publishing.models import Upload
+from publishing.uploads.probe import NO_PICTURE, UNREADABLE, probe_media
 
 
 @pytest.fixture(scope="session")

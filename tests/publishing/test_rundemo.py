@@ -152,9 +152,9 @@ def test_create_demo_users_is_idempotent_and_holds_demo_credentials():
     from django.contrib.auth.models import User
     from django.core.management import call_command
 
-    from publishing import roles
+    from publishing.core import roles
     from publishing.models import FtrackCredential
-    from publishing.services.credentials import credential_api_key
+    from publishing.vault.credentials import credential_api_key
 
     call_command("create_demo_users", stdout=io.StringIO())
     call_command("create_demo_users", stdout=io.StringIO())

@@ -12,8 +12,8 @@ import pytest
 from cryptography.fernet import Fernet
 from factories import make_user
 
-from publishing import roles
-from publishing.crypto import SecretUnreadable, decrypt_secret, encrypt_secret, rotate_secret
+from publishing.core import roles
+from publishing.core.crypto import SecretUnreadable, decrypt_secret, encrypt_secret, rotate_secret
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE = """

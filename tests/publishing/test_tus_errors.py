@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from publishing.models import Upload
-from publishing.services import uploads as upload_service
+from publishing.uploads import services as upload_service
 
 OCTETS = "application/offset+octet-stream"
 

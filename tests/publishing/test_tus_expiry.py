@@ -13,8 +13,8 @@ from django.utils import timezone
 from factories import make_upload
 
 from publishing.models import Upload
-from publishing.services import uploads as upload_service
-from publishing.services.uploads import uploads_cleanup_expired
+from publishing.uploads import services as upload_service
+from publishing.uploads.services import uploads_cleanup_expired
 
 OCTETS = "application/offset+octet-stream"
 

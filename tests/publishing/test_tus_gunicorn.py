@@ -1,4 +1,4 @@
-"""The tus body read straight from gunicorn's socket (publishing/tus_body.py).
+"""The tus body read straight from gunicorn's socket (publishing/uploads/tus_body.py).
 
 First against gunicorn's own parser on a real socket, to pin down the part that can go wrong: the
 bytes gunicorn already buffered are used, nothing beyond the body is taken, and a kept-alive
@@ -29,8 +29,8 @@ from gunicorn.config import Config
 from gunicorn.http import wsgi as gunicorn_wsgi
 from gunicorn.http.parser import RequestParser
 
-from publishing import tus_body
-from publishing.services import upload_stream
+from publishing.uploads import stream as upload_stream
+from publishing.uploads import tus_body
 
 REPO = Path(__file__).resolve().parents[2]
 

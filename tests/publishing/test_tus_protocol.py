@@ -16,7 +16,7 @@ from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError, TusUploadFailed
 
 from publishing.models import Upload
-from publishing.services import uploads as upload_service
+from publishing.uploads import services as upload_service
 
 MIB = 1024 * 1024
 OCTETS = "application/offset+octet-stream"

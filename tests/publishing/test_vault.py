@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from publishing.crypto import encrypt_secret
-from publishing.errors import FtrackUnavailable
+from publishing.core.crypto import encrypt_secret
+from publishing.core.errors import FtrackUnavailable
 from publishing.models import FtrackCredential, Notification
-from publishing.selectors_credentials import jobs_affected
-from publishing.services.credentials import (
+from publishing.vault.credentials import (
     credential_record_failure,
     credential_save,
     credential_verify,
     credentials_reverify_all,
 )
+from publishing.vault.selectors import jobs_affected
 
 GOOD = ("producer", "demo-key-producer")
 
@@ -142,7 +142,7 @@ def test_reverify_all_checks_every_active_key(ftrack, producer, other_producer, 
 
 
 def test_reverify_task_runs_the_service(ftrack, producer):
-    from publishing.tasks_credentials import credentials_reverify
+    from publishing.vault.tasks import credentials_reverify
 
     store(producer, *GOOD)
     assert credentials_reverify.name == "publishing.credentials_reverify"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from publishing.crypto import encrypt_secret
+from publishing.core.crypto import encrypt_secret
 from publishing.models import FtrackCredential, ProjectServiceKey, PublishBatch, PublishJob
 
 ADMIN_KEY = "demo-key-admin"

@@ -8,7 +8,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 
-from publishing.crypto import decrypt_secret, encrypt_secret
+from publishing.core.crypto import decrypt_secret, encrypt_secret
 from publishing.models import FtrackCredential, ProjectServiceKey, ProjectWebhook
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()

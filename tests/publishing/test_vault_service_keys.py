@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from publishing.crypto import decrypt_secret, encrypt_secret
-from publishing.errors import FtrackCredentialRejected, MissingCredential
+from publishing.core.crypto import decrypt_secret, encrypt_secret
+from publishing.core.errors import FtrackCredentialRejected, MissingCredential
 from publishing.models import FtrackCredential, ProjectServiceKey
-from publishing.services.credentials import (
+from publishing.vault.credentials import (
     credential_for_publish,
     service_key_disable,
     service_key_for,
     service_key_save,
 )
-from publishing.services.service_keys import ServiceKeyError
+from publishing.vault.service_keys import ServiceKeyError
 
 ADMIN_KEY = "demo-key-admin"
 

@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from webhook_receiver import Receiver  # noqa: E402
 
-from publishing.crypto import decrypt_secret  # noqa: E402
+from publishing.core.crypto import decrypt_secret  # noqa: E402
 from publishing.models import ProjectWebhook, PublishBatch, PublishJob, WebhookDelivery  # noqa: E402
-from publishing.services import webhooks  # noqa: E402
+from publishing.notify import webhooks  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 
@@ -190,21 +190,22 @@ def test_secret_is_stored_encrypted(receiver):
 
 
 def _capture_queued(monkeypatch) -> list:
-    from publishing import tasks_webhooks
+    from publishing.core import enqueue
 
     queued = []
-    monkeypatch.setattr(
-        tasks_webhooks.webhook_deliver_task,
-        "apply_async",
-        lambda args=None, countdown=None, **kw: queued.append((args[0], countdown)),
-    )
+
+    def send(task, delivery_id, countdown=None):
+        assert task == "publishing.webhook_deliver"
+        queued.append((delivery_id, countdown))
+
+    monkeypatch.setattr(enqueue, "send", send)
     return queued
 
 
 def test_send_test_is_queued_then_sent_once_without_retry(
     receiver, admin_user, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from publishing import tasks_webhooks
+    from publishing.notify import tasks as tasks_webhooks
 
     queued = _capture_queued(monkeypatch)
     webhook, secret = webhooks.webhook_save(ftrack_project_id="p", project_name="demo", url=receiver.url)
@@ -342,7 +343,7 @@ def test_redirects_are_not_followed(producer, settings, monkeypatch):
 
 
 def test_sweep_task_requeues_due_deliveries(producer, receiver, monkeypatch):
-    from publishing import tasks_webhooks
+    from publishing.notify import tasks as tasks_webhooks
 
     webhooks.webhook_save(ftrack_project_id="proj-demo", project_name="demo", url=receiver.url)
     [delivery] = webhooks.batch_webhooks_enqueue(batch=_batch(producer))

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from webhook_receiver import Receiver  # noqa: E402
 
 from publishing.models import ProjectWebhook, WebhookDelivery  # noqa: E402
-from publishing.services import webhooks  # noqa: E402
+from publishing.notify import webhooks  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 
@@ -72,14 +72,10 @@ def _deliver_queued(delivery_pk: int) -> WebhookDelivery:
 def test_send_test_pause_and_new_secret(
     client_for, admin_user, receiver, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from publishing import tasks_webhooks
+    from publishing.core import enqueue
 
     queued = []
-    monkeypatch.setattr(
-        tasks_webhooks.webhook_deliver_task,
-        "apply_async",
-        lambda args=None, countdown=None, **kw: queued.append(args[0]),
-    )
+    monkeypatch.setattr(enqueue, "send", lambda task, delivery_id, countdown=None: queued.append(delivery_id))
     webhook, first_secret = webhooks.webhook_save(
         ftrack_project_id="p", project_name="demo", url=receiver.url
     )
@@ -187,7 +183,7 @@ def test_admin_picks_the_project_from_ftrack(
     client_for, admin_user, receiver, settings, ftrack_server, redis_url, tmp_path
 ):
     from ftrack_devserver.seed import DEMO_USERS
-    from publishing.services.credentials import credential_save
+    from publishing.vault.credentials import credential_save
 
     settings.FTRACK_SERVER = ftrack_server.url
     settings.REDIS_URL = redis_url

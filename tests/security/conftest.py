@@ -54,7 +54,7 @@ def world(db, settings, ftrack_server):
     from security_factories import OWNER_MARKERS, make_job
 
     from ftrack_devserver.seed import DEMO_USERS
-    from publishing.crypto import encrypt_secret
+    from publishing.core.crypto import encrypt_secret
     from publishing.models import FtrackCredential, Notification, ProjectServiceKey, ProjectWebhook
 
     # Anything that reaches ftrack reaches the dev server (with keys it refuses: no real publish).
@@ -108,7 +108,19 @@ def worker(pipeline_env):
     """One worker process at DEBUG (LOG_LEVEL and celery's -l); its output is kept in ``.output``."""
     from workers import start_worker, stop_worker, worker_env
 
+    from portal.celery import app
+
+    # Other test modules' workers (session-scoped too) may still be listening on the same queues:
+    # they stop consuming while this one runs, so that every job of these tests is really run, and
+    # logged, at DEBUG here.
+    others = [name for reply in app.control.ping(timeout=1.0) for name in reply]
+    for queue in ("publish", "maintenance"):
+        if others:
+            app.control.cancel_consumer(queue, destination=others, reply=True, timeout=2.0)
     env = worker_env(pipeline_env, LOG_LEVEL="DEBUG", PUBLISH_MAX_ATTEMPTS=5)
     started = start_worker(env, concurrency=1, extra_args=("-l", "DEBUG"))
     yield started
     stop_worker(started)
+    for queue in ("publish", "maintenance"):
+        if others:
+            app.control.add_consumer(queue, destination=others, reply=True, timeout=2.0)

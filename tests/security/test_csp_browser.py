@@ -72,7 +72,7 @@ def cast(settings, ftrack_server, private_ratelimits):
 
     from ftrack_devserver.seed import DEMO_USERS
     from publishing.models import Notification
-    from publishing.services.credentials import credential_save
+    from publishing.vault.credentials import credential_save
 
     settings.FTRACK_SERVER = ftrack_server.url
     producer = make_user("csp.producer", role="producer", password=PASSWORD)

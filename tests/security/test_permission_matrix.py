@@ -114,7 +114,6 @@ MATRIX: dict[str, list[Rule]] = {
     "credentials/": [Rule("GET", MEMBER_PAGE)],
     "credentials/verify/": [Rule("POST", MEMBER_PAGE)],
     "upload/": [Rule("GET", UPLOADER_PAGE)],
-    "publish/submit/": [Rule("POST", UPLOADER_API)],
     "batches/": [Rule("GET", MEMBER_PAGE)],
     "batches/<int:batch_id>/": [Rule("GET", OWNED_PAGE, _batch)],
     "batches/<int:batch_id>/rows/": [Rule("GET", OWNED_PAGE, _batch)],

@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from factories import make_token, make_user
 
-from publishing import ratelimit
-from publishing.ratelimit import Rate
+from publishing.core import ratelimit
+from publishing.core.ratelimit import Rate
 
 pytestmark = pytest.mark.usefixtures("private_ratelimits")
 
@@ -131,13 +131,12 @@ def test_upload_creation_is_limited_per_user(settings, tus_endpoint, producer, o
 def test_batch_submission_is_limited_per_user(settings, producer, client_for):
     settings.BATCH_SUBMIT_RATE_LIMIT = "2/m"
     client = client_for(producer)
-    url = reverse("publishing:submit")
+    url = reverse("api:batch-list")  # where the upload page and scripts both submit
     answers = [client.post(url, "{}", content_type="application/json") for _ in range(2)]
     assert [a.status_code for a in answers] == [400, 400]  # counted even when invalid
-    # Scripts submitting through the REST API share the same allowance.
     for refused in (
         client.post(url, "{}", content_type="application/json"),
-        client.post(reverse("api:batch-list"), "{}", content_type="application/json"),
+        client.post(url, "{}", content_type="application/json"),
     ):
         assert refused.status_code == 429
         assert refused.json()["error"]["code"] == "rate_limited"
@@ -155,7 +154,7 @@ def test_limits_are_not_enforced_when_redis_is_down(settings, db, caplog):
     }
     settings.LOGIN_RATE_LIMIT = "1/5m"
     make_user("lena", role="producer", password="right-password")
-    with caplog.at_level(logging.WARNING, logger="publishing.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="publishing.core.ratelimit"):
         assert _login(Client(), "lena", "wrong").status_code == 200
         assert _login(Client(), "lena", "right-password").status_code == 302
     assert "rate limits not enforced" in caplog.text

@@ -15,8 +15,8 @@ from django.urls import reverse
 from factories import make_token, make_user
 from security_boom_urls import LEAKY_KEY
 
-from publishing import logging_filters
-from publishing.logging_filters import MASK, redact, remember_secret
+from publishing.core import logging_filters
+from publishing.core.logging_filters import MASK, redact, remember_secret
 
 WRONG_KEY = "wrong-key-8c1d4e7f-2b9a-4f60-b3d5"
 
@@ -183,7 +183,7 @@ def test_tus_urls_and_answers_carry_no_credentials(tus_endpoint, producer):
 
 
 def test_failed_verify_now_of_a_stored_key_leaks_it_nowhere(producer, client_for, ftrack_settings, all_logs):
-    from publishing.crypto import encrypt_secret
+    from publishing.core.crypto import encrypt_secret
     from publishing.models import FtrackCredential
 
     token = encrypt_secret(WRONG_KEY)

@@ -15,19 +15,13 @@ import uuid
 import ftrack_api.operation
 import ftrack_api.symbol
 
-SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
-
-
-def _q(text: str) -> str:
-    return str(text).replace("\\", "").replace('"', "")
+from publishing.ftrack.lookups import SERVER_LOCATION_ID, q
+from publishing.ftrack.sessions import open_session, personal_identity
+from publishing.pipeline.publisher import _pending_review_status
 
 
 def _pending_review(session, project_id: str):
-    # The publisher's own choice of status, when it offers one.
-    try:
-        from publishing.ftrack.publisher import _pending_review_status
-    except ImportError:
-        return None
+    # The publisher's own choice of status.
     return _pending_review_status(session, project_id)
 
 
@@ -39,15 +33,15 @@ def record_publish(
     ``assets`` remembers Assets recorded for earlier items: uncommitted, no query finds them.
     """
     context = session.query(
-        f'select id, name, parent_id, project_id from TypedContext where id is "{_q(context_id)}"'
+        f'select id, name, parent_id, project_id from TypedContext where id is "{q(context_id)}"'
     ).one()
-    type_entity = session.query(f'select id, name from AssetType where name is "{_q(asset_type)}"').one()
+    type_entity = session.query(f'select id, name from AssetType where name is "{q(asset_type)}"').one()
     task = context if context.entity_type == "Task" else None
     parent = context["parent"] if task is not None else context
     asset = (
         assets.get((asset_name, type_entity["id"], parent["id"]))
         or session.query(
-            f'select id, name from Asset where name is "{_q(asset_name)}" and type_id is "{type_entity["id"]}" '
+            f'select id, name from Asset where name is "{q(asset_name)}" and type_id is "{type_entity["id"]}" '
             f'and context_id is "{parent["id"]}"'
         ).first()
     )
@@ -145,10 +139,8 @@ def describe_operations(session) -> list[str]:
 
 def dry_run(user, *, context_id: str, asset_type: str, asset_name: str, comment: str, items) -> list[str]:
     """Open ``user``'s own ftrack session, record every item's publish, describe it, send nothing."""
-    from publishing.ftrack.sessions import credential_api_key, credential_of, open_session
-
-    credential = credential_of(user)
-    session = open_session(credential.api_user, credential_api_key(credential))
+    identity = personal_identity(user)
+    session = open_session(identity.api_user, identity.secret())
     try:
         assets: dict = {}
         for item in items:

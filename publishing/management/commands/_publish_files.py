@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from publishing.uploads.services import Chunk, upload_create, upload_receive
+
 MOVIE_EXTENSIONS = {".mov", ".mp4", ".m4v", ".mxf", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv"}
 # name.####.ext, name_####.ext, name####.ext: the frame number is the last digits before the
 # extension (the upload page's rule, frontend/src/sequences.js).
@@ -75,7 +77,6 @@ def stage_file(owner, path: Path):
     it: the row ends ``ready`` or ``rejected`` (with the reason) exactly as after a tus upload.
     Raises ``UploadRefused`` for sizes or types the portal does not take.
     """
-    from publishing.services.uploads import Chunk, upload_create, upload_receive
 
     size = path.stat().st_size
     metadata = {"filename": path.name, "filetype": mimetypes.guess_type(path.name)[0] or ""}

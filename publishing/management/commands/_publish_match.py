@@ -7,10 +7,10 @@ returns one row per local item; ``plan_lines`` prints it; rows that are not plac
 
 from __future__ import annotations
 
+from publishing.matching.service import match_names
+
 
 def plan_items(user, project: str, items, asset_type: str) -> list[dict]:
-    from publishing.matching.service import match_names
-
     wanted = [{"name": item.paths[0].name, "folder": str(item.paths[0].parent)} for item in items]
     return match_names(user, project, wanted, asset_type)["items"]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from publishing.services.upload_names import describe_size
-from publishing.services.uploads import uploads_cleanup_expired
+from publishing.uploads.names import describe_size
+from publishing.uploads.services import uploads_cleanup_expired
 
 
 class Command(BaseCommand):

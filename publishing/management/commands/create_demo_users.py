@@ -12,8 +12,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import F
 
-from publishing import roles
-from publishing.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
+from ftrack_devserver.seed import DEMO_USERS as SEEDED_KEYS
+from publishing.core import roles
+from publishing.core.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
 from publishing.models import FtrackCredential
 
 # portal username → (role group, ftrack username). The ftrack API keys come from the dev server's
@@ -35,11 +36,7 @@ def demo_password(username: str) -> str:
 
 
 def demo_api_keys() -> dict[str, str]:
-    try:
-        from ftrack_devserver.seed import DEMO_USERS as seeded
-    except ImportError:
-        return dict(FALLBACK_KEYS)
-    return {**FALLBACK_KEYS, **seeded}
+    return {**FALLBACK_KEYS, **SEEDED_KEYS}
 
 
 class Command(BaseCommand):

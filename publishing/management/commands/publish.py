@@ -24,9 +24,17 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from publishing.errors import ContextNotFound, MissingCredential, PublishError
+from publishing.core.access import can_upload
+from publishing.core.errors import ContextNotFound, MissingCredential, PublishError
+from publishing.ftrack import browse
+from publishing.ftrack.context_paths import resolve_path
+from publishing.management.commands._publish_dry_run import dry_run
+from publishing.models import PublishJob
+from publishing.pipeline.batches import BatchInvalid, batch_create
+from publishing.uploads.services import UploadRefused
 
 from ._publish_files import group_items, stage_file
+from ._publish_match import plan_items, plan_lines, unplaced
 
 TERMINAL = ("published", "failed", "cancelled")
 
@@ -106,7 +114,6 @@ class Command(BaseCommand):
         return paths
 
     def _user(self, username: str | None):
-        from publishing.views.access import can_upload
 
         username = username or getpass.getuser()
         user = get_user_model().objects.filter(username=username, is_active=True).first()
@@ -117,8 +124,6 @@ class Command(BaseCommand):
         return user
 
     def _resolve(self, user, options) -> dict:
-        from publishing.ftrack import browse
-        from publishing.services.context_paths import resolve_path
 
         target = resolve_path(user, options["context"]) if options["context"] else {"id": "", "path": ""}
         known = {t["name"] for t in browse.asset_types(user)}
@@ -137,8 +142,6 @@ class Command(BaseCommand):
         return target
 
     def _plan(self, user, target, items, options) -> list[dict]:
-        from ._publish_match import plan_items, plan_lines, unplaced
-
         project = options["project"] or target.get("path", "").split(" / ")[0]
         if not project:
             raise usage("Name the ftrack project with --project (or give a --context).")
@@ -153,7 +156,6 @@ class Command(BaseCommand):
 
     # --- the publish ------------------------------------------------------------------------------
     def _stage(self, user, items) -> dict[Path, object]:
-        from publishing.services.uploads import UploadRefused
 
         staged = {}
         for item in items:
@@ -169,7 +171,6 @@ class Command(BaseCommand):
         return staged
 
     def _create(self, user, target, items, uploads, options, plan=None):
-        from publishing.services.batches import BatchInvalid, batch_create
 
         service_items = []
         for position, item in enumerate(items):
@@ -203,7 +204,6 @@ class Command(BaseCommand):
             raise usage("The batch was refused:\n  " + "\n  ".join(problems)) from None
 
     def _wait(self, batch, *, timeout: float | None, poll: float) -> None:
-        from publishing.models import PublishJob
 
         deadline = None if timeout is None else time.monotonic() + timeout
         shown: dict[int, tuple] = {}
@@ -241,8 +241,6 @@ class Command(BaseCommand):
         return f"[{job.asset_name} #{job.pk}] {job.get_status_display()}: {job.get_stage_display()}{percent}"
 
     def _dry_run(self, user, target, items, options) -> None:
-        from ._publish_dry_run import dry_run
-
         self.stdout.write(
             f"Dry run as {user.get_username()} → {target['path']} ({target['type']} {target['id']})"
         )

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from publishing.models import PublishJob
-from publishing.services.jobs import jobs_requeue_stalled, stall_after
+from publishing.pipeline.jobs import jobs_requeue_stalled, stall_after
 
 Status = PublishJob.Status
 

@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from publishing.crypto import SecretUnreadable, rotate_secret
+from publishing.core.crypto import SecretUnreadable, rotate_secret
 from publishing.models import FtrackCredential, ProjectServiceKey, ProjectWebhook
 
 # (model, field holding a Fernet token, how a row is named in the report)

@@ -1,6 +1,6 @@
 """``manage.py verify_credentials [--user NAME]``: ask ftrack whether the stored keys still work.
 
-Uses the vault (``publishing.services.credentials``): every personal key by default, as the nightly
+Uses the vault (``publishing.vault.credentials``): every personal key by default, as the nightly
 check does, or one user's. Refused keys are marked unhealthy and their owners told (once). Prints a
 summary; never a key. Exit 1 when any key was refused or ftrack did not answer.
 """
@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from publishing.errors import FtrackUnavailable
+from publishing.core.errors import FtrackUnavailable
 from publishing.models import FtrackCredential
+from publishing.vault.credentials import credential_verify, credentials_reverify_all
 
 
 def _verify_each(credentials) -> dict[str, int]:
-    """Fallback when the vault has no bulk re-verification: one credential at a time."""
-    from publishing.services.credentials import credential_verify
-
+    """One user's credentials, one at a time (the nightly bulk check covers everybody)."""
     counts = {"verified": 0, "refused": 0, "unavailable": 0, "skipped": 0}
     for credential in credentials:
         if not credential.user.is_active:
@@ -45,12 +44,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Portal user {user} has no stored ftrack key.", returncode=2)
             counts = _verify_each(credentials)
         else:
-            try:
-                from publishing.services.credentials import credentials_reverify_all
-            except ImportError:
-                counts = _verify_each(credentials.filter(mode=FtrackCredential.Mode.PERSONAL).order_by("pk"))
-            else:
-                counts = credentials_reverify_all()
+            counts = credentials_reverify_all()
         for credential in credentials.order_by("user__username"):
             credential.refresh_from_db()
             health = "ok" if credential.is_healthy else f"FAILING: {credential.last_error}"

@@ -15,7 +15,7 @@ DEMO_KEYS = {
 
 def give_credential(user, api_user: str, api_key: str | None = None):
     """Store an ftrack credential for ``user`` (the demo key of ``api_user`` unless given)."""
-    from publishing.crypto import encrypt_secret
+    from publishing.core.crypto import encrypt_secret
     from publishing.models import FtrackCredential
 
     key = api_key if api_key is not None else DEMO_KEYS[api_user]

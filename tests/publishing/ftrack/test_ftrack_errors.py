@@ -8,14 +8,14 @@ import ftrack_api.exception
 import pytest
 import requests
 
-from publishing.errors import (
+from publishing.core.errors import (
     FtrackCredentialRejected,
     FtrackRefused,
     FtrackUnavailable,
     PublishError,
     classify,
 )
-from publishing.ftrack.verify import _meta_valid
+from publishing.pipeline.verify import _meta_valid
 
 
 @pytest.mark.parametrize(

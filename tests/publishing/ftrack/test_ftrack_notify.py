@@ -10,9 +10,10 @@ import pytest
 from django.core import mail
 from ftrack_support import give_credential
 
-from publishing.ftrack import notify, sessions
-from publishing.ftrack.run import Run
+from publishing.ftrack import sessions
 from publishing.models import JobEvent, Notification, PublishBatch, PublishJob
+from publishing.pipeline import notify
+from publishing.pipeline.run import Run
 
 
 @pytest.fixture

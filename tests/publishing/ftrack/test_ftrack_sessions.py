@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ftrack_support import actions_since, give_credential, last_seq
 
-from publishing.errors import FtrackCredentialRejected, FtrackUnavailable
+from publishing.core.errors import FtrackCredentialRejected, FtrackUnavailable
 from publishing.ftrack import sessions
 
 pytestmark = pytest.mark.django_db

@@ -19,9 +19,9 @@ def ready_upload(owner, source: Path, *, filename: str | None = None):
     """An Upload in state READY whose bytes are in staging, as the tus view leaves it."""
     from django.core.files.storage import storages
 
-    from publishing.media_probe import probe_media
     from publishing.models import Upload
-    from publishing.storage import staging_path
+    from publishing.uploads.probe import probe_media
+    from publishing.uploads.storage import staging_path
 
     upload_id = uuid.uuid4()
     filename = filename or source.name
@@ -47,7 +47,7 @@ def ready_upload(owner, source: Path, *, filename: str | None = None):
 
 
 def submit(owner, context_id: str, items: list[dict], *, reviewers=(), encode=True, comment="Please review"):
-    from publishing.services.batches import batch_create
+    from publishing.pipeline.batches import batch_create
 
     return batch_create(
         owner=owner,

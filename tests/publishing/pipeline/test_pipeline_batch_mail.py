@@ -14,9 +14,9 @@ from ftrack_support import give_credential
 from inprocess import queued_job
 from pipeline_support import admin_session, ready_upload, task_id, user_id
 
-from publishing.ftrack.publisher import publish
 from publishing.models import JobUpload, Notification
-from publishing.services import jobs
+from publishing.pipeline import jobs
+from publishing.pipeline.publisher import publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_batch_mail_once_then_a_follow_up_for_the_job_a_retry_published(
     producer, inprocess, ftrack_server, tmp_path, monkeypatch
 ):
-    import publishing.services.webhooks as webhooks
+    import publishing.notify.webhooks as webhooks
 
     hooks = []
     monkeypatch.setattr(webhooks, "batch_webhooks_enqueue", lambda *, batch: hooks.append(batch.pk))

@@ -20,9 +20,9 @@ from inprocess import queued_job
 from pipeline_support import admin_session, ready_upload, task_id, user_id
 
 from publishing.ftrack import sessions
-from publishing.ftrack.publisher import publish
 from publishing.models import FtrackCredential, JobEvent, Notification, ProjectServiceKey
-from publishing.services.credentials import (
+from publishing.pipeline.publisher import publish
+from publishing.vault.credentials import (
     credential_for_publish,
     credential_save,
     service_key_disable,

@@ -13,9 +13,9 @@ from ftrack_support import give_credential
 from inprocess import queued_job
 from pipeline_support import admin_session, ftrack_version_state, ready_upload, task_id
 
-from publishing.ftrack import run as run_module
-from publishing.ftrack.publisher import publish
 from publishing.models import JobEvent, PublishJob
+from publishing.pipeline import run as run_module
+from publishing.pipeline.publisher import publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,8 +70,8 @@ def test_a_run_killed_before_recording_the_encode_job_adopts_it(
 
 def test_a_failed_encode_job_is_not_adopted_by_a_retry(producer, inprocess, ftrack_server, tmp_path):
     """After ``encode_failed`` the coordinator's retry must encode anew, not follow the failed Job."""
-    from publishing.ftrack.review import _earlier_encode
     from publishing.ftrack.sessions import use_session
+    from publishing.pipeline.encode import _earlier_encode
 
     give_credential(producer, "producer")
     admin = admin_session(ftrack_server)

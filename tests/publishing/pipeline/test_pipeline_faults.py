@@ -16,7 +16,7 @@ from ftrack_support import give_credential, request_entries
 from pipeline_support import admin_session, ready_upload, submit, task_id, wait_for_jobs, wait_until
 
 from publishing.models import FtrackCredential, JobEvent, JobUpload, PublishBatch, PublishJob
-from publishing.services.jobs import job_enqueue, job_retry, jobs_requeue_stalled
+from publishing.pipeline.jobs import job_enqueue, job_retry, jobs_requeue_stalled
 
 
 @pytest.fixture

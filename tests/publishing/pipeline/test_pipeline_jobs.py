@@ -11,9 +11,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from publishing.ftrack.publisher import retry_delay
 from publishing.models import JobEvent, PublishBatch, PublishJob
-from publishing.services import jobs
+from publishing.pipeline import jobs
+from publishing.pipeline.publisher import retry_delay
 
 pytestmark = pytest.mark.django_db
 

@@ -107,7 +107,7 @@ def _manage(env: dict, *args: str) -> str:
 SETUP_PRODUCER = """
 from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
-from publishing.crypto import encrypt_secret
+from publishing.core.crypto import encrypt_secret
 from publishing.models import FtrackCredential
 user = User.objects.create_user("mh.producer", email="mh@example.com", password="pw-multihost")
 user.groups.add(Group.objects.get_or_create(name="producer")[0])
@@ -213,7 +213,7 @@ def test_web_and_worker_share_only_database_redis_and_s3(
         upload_id = _tus_upload(base, token, make_movie(tmp_path / "multihost.mov"))
         browser = _logged_in(base)
         response = browser.post(
-            f"{base}/publish/submit/",
+            f"{base}/api/batches/",
             json={
                 "context_id": task_id(ftrack, sequence="sq010", shot="sh020", task="animation"),
                 "asset_type": "Upload",
@@ -226,7 +226,7 @@ def test_web_and_worker_share_only_database_redis_and_s3(
             timeout=30,
         )
         assert response.status_code == 201, response.text
-        batch_id = response.json()["batch_id"]
+        batch_id = response.json()["id"]
 
         with _pg(pg_database) as db:
 

@@ -12,7 +12,7 @@ from ftrack_support import give_credential, last_seq, request_entries
 from inprocess import queued_job
 from pipeline_support import admin_session, api_round_trips, ready_upload, task_id, user_id
 
-from publishing.ftrack.publisher import publish
+from publishing.pipeline.publisher import publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,0 +1,199 @@
+"""Failed jobs grouped by cause, in plain words with what to do.
+
+The dashboard shows one line per cause ("ftrack rejected the API key for jane — ask jane to update
+it on the credentials page": 3 jobs) instead of a wall of red rows; jane herself reads "ftrack
+rejected your API key — update it on your Credentials page". A cause is the job's
+``error_code`` (``publishing.core.errors``); for causes that belong to one person (their credential) the
+producer is part of the cause too, because the fix is theirs.
+
+A group's ``key`` travels through the bulk-retry form and back, so it is parsed again here and never
+trusted beyond "which failed jobs, among those this user may see".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.html import format_html
+
+from publishing.core import roles
+
+# Causes whose fix is one producer's: grouped per producer.
+PER_PRODUCER = {"credential_rejected", "missing_credential"}
+# Causes that retrying cannot fix: the bulk "Retry" is not offered (the producer must act first).
+RETRY_WONT_HELP = {"context_not_found", "media_undecodable", "staging_missing"}
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    key: str  # "<code>" or "<code>:<owner id>"
+    code: str
+    owner_id: int | None
+    cause: str  # what happened, plain words
+    advice: str  # what to do
+    count: int
+    sample_message: str
+    retry_helps: bool
+
+
+def group_key(code: str, owner_id: int | None) -> str:
+    return f"{code}:{owner_id}" if code in PER_PRODUCER and owner_id is not None else code
+
+
+def parse_group_key(key: str) -> tuple[str, int | None] | None:
+    """(code, owner id or None) from a group key, or None when it is not one we made."""
+    code, _, owner = (key or "").partition(":")
+    if not code or len(code) > 64 or not code.replace("_", "").isalnum():
+        return None
+    if code in PER_PRODUCER:
+        return (code, int(owner)) if owner.isdigit() else None
+    return (code, None) if not owner else None
+
+
+def _link(url_name: str, text: str) -> str:
+    return format_html('<a href="{}">{}</a>', reverse(f"publishing:{url_name}"), text)
+
+
+def describe(
+    code: str, *, producer: str, own: bool = False, viewer_is_admin: bool = False
+) -> tuple[str, str]:
+    """(cause, advice) for one failure, in the producer's and coordinator's language.
+
+    ``own``: the viewer is the producer whose key is at fault, so the advice speaks to them ("your
+    API key", with a link to their Credentials page) instead of naming them. ``viewer_is_admin``: the
+    viewer can fix the project's service key themselves. Advice that carries a link is safe HTML
+    (``format_html``); everything else is plain text, escaped where it is shown.
+
+    Shown as written ("ftrack" keeps its lower-case f), so each cause starts the way a sentence should.
+    """
+    who = producer or "the producer"
+    if code == "credential_rejected":
+        if own:
+            return (
+                "ftrack rejected your API key",
+                format_html("update it on your {}, then retry", _link("credentials", "Credentials page")),
+            )
+        return (
+            f"ftrack rejected the API key for {who}",
+            f"ask {who} to update it on the credentials page, then retry",
+        )
+    if code == "service_key_rejected":
+        if viewer_is_admin:
+            return (
+                "ftrack rejected the project's service key",
+                format_html(
+                    "update it on the {}, then retry", _link("admin_service_keys", "service keys page")
+                ),
+            )
+        return (
+            "ftrack rejected the project's service key",
+            "ask an admin to update it on the service keys page, then retry",
+        )
+    if code == "missing_credential":
+        if own:
+            return (
+                "You have no ftrack API key on file",
+                format_html("add one on your {}, then retry", _link("credentials", "Credentials page")),
+            )
+        return (
+            f"{who} has no ftrack API key on file",
+            f"ask {who} to add one on the credentials page, then retry",
+        )
+    if code == "context_not_found":
+        return (
+            "The ftrack task no longer exists or the producer cannot see it",
+            "publish the files again to another task; retrying will not help",
+        )
+    if code == "media_undecodable":
+        return (
+            "The uploaded media cannot be decoded",
+            "export the file again and upload the new one; retrying will not help",
+        )
+    if code == "encode_failed":
+        return (
+            "ftrack could not encode the media for review",
+            "check that the file plays locally, then retry; if it fails again, re-export it",
+        )
+    if code == "not_playable":
+        return (
+            "The version was created but does not play in ftrack",
+            "retry; if it fails again, ask the ftrack admin to look at the version",
+        )
+    if code == "ftrack_refused":
+        return (
+            "ftrack refused the request",
+            "read the error on one of the jobs (usually a permission or a name ftrack does not accept), "
+            "fix it in ftrack, then retry",
+        )
+    if code == "ftrack_unavailable":
+        return (
+            "ftrack could not be reached, even after automatic retries",
+            "retry once ftrack answers again",
+        )
+    if code == "staging_missing":
+        return (
+            "The uploaded file is no longer in the portal's storage",
+            "upload the file again and publish; retrying will not help",
+        )
+    if code == "cancelled":
+        return ("The job was cancelled", "publish again if it is still needed")
+    return (
+        "An unexpected error stopped the publish",
+        "retry; if it happens again, tell the portal admin",
+    )
+
+
+def describe_for(code: str, *, owner, viewer=None) -> tuple[str, str]:
+    """``describe`` as seen by ``viewer`` (a user, or None for a neutral third-person wording)."""
+    return describe(
+        code,
+        producer=owner.get_username(),
+        own=viewer is not None and owner.pk == viewer.pk,
+        viewer_is_admin=viewer is not None and roles.is_admin(viewer),
+    )
+
+
+def group_failures(rows: Iterable[dict], *, viewer=None) -> list[FailureGroup]:
+    """Groups from aggregate rows ``{"error_code", "owner_id", "owner_name", "count", "sample"}``.
+
+    The rows come grouped by (code, producer); causes that are not per-producer are merged here.
+    Biggest group first. With a ``viewer``, advice about their own key is addressed to them.
+    """
+    viewer_id = getattr(viewer, "pk", None)
+    viewer_is_admin = viewer is not None and roles.is_admin(viewer)
+    merged: dict[str, dict] = {}
+    for row in rows:
+        code = row["error_code"] or "internal"
+        key = group_key(code, row["owner_id"])
+        entry = merged.setdefault(
+            key,
+            {
+                "code": code,
+                "owner_id": row["owner_id"] if code in PER_PRODUCER else None,
+                "owner_name": row["owner_name"],
+                "count": 0,
+                "sample": row["sample"] or "",
+            },
+        )
+        entry["count"] += row["count"]
+    groups = []
+    for key, entry in merged.items():
+        producer = entry["owner_name"] if entry["owner_id"] is not None else ""
+        own = viewer_id is not None and entry["owner_id"] == viewer_id
+        cause, advice = describe(entry["code"], producer=producer, own=own, viewer_is_admin=viewer_is_admin)
+        groups.append(
+            FailureGroup(
+                key=key,
+                code=entry["code"],
+                owner_id=entry["owner_id"],
+                cause=cause,
+                advice=advice,
+                count=entry["count"],
+                sample_message=entry["sample"],
+                retry_helps=entry["code"] not in RETRY_WONT_HELP and entry["code"] != "cancelled",
+            )
+        )
+    groups.sort(key=lambda g: (-g.count, g.key))
+    return groups

@@ -1,1 +1,0 @@
-"""Portal pages, split by subject: pages (home, errors), credentials, upload + submit, batches."""
