@@ -23,3 +23,4 @@ urlpatterns = [
 urlpatterns += dashboard_urls.urlpatterns
 urlpatterns += [path("", include("publishing.vault.urls"))]  # credential vault and its admin tools
 urlpatterns += [path("", include("publishing.notify.urls"))]  # notification centre, webhook admin
+urlpatterns += [path("", include("publishing.matching.urls"))]  # naming rules (admins)

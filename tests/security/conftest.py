@@ -55,7 +55,13 @@ def world(db, settings, ftrack_server):
 
     from ftrack_devserver.seed import DEMO_USERS
     from publishing.core.crypto import encrypt_secret
-    from publishing.models import FtrackCredential, Notification, ProjectServiceKey, ProjectWebhook
+    from publishing.models import (
+        FtrackCredential,
+        NamingRule,
+        Notification,
+        ProjectServiceKey,
+        ProjectWebhook,
+    )
 
     # Anything that reaches ftrack reaches the dev server (with keys it refuses: no real publish).
     settings.FTRACK_SERVER = ftrack_server.url
@@ -94,6 +100,9 @@ def world(db, settings, ftrack_server):
             project_name="demo",
             url="http://127.0.0.1:9/hook",  # nothing listens: a test send fails fast
             secret_encrypted=encrypt_secret("hook-secret-1"),
+        ),
+        "naming_rule": NamingRule.objects.create(
+            ftrack_project_id="project-demo", project_name="demo", pattern="{shot}_{task}"
         ),
     }
 

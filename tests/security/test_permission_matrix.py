@@ -96,6 +96,7 @@ MATRIX: dict[str, list[Rule]] = {
     ],
     # REST API.
     "api/me/": [Rule("GET", MEMBER_API)],
+    "api/context/match/": [Rule("POST", MEMBER_API)],
     "api/ftrack/projects/": [Rule("GET", MEMBER_API)],
     "api/ftrack/children/": [Rule("GET", MEMBER_API)],
     "api/ftrack/search/": [Rule("GET", MEMBER_API)],
@@ -140,6 +141,8 @@ MATRIX: dict[str, list[Rule]] = {
     "admin-tools/service-keys/": [Rule("GET", ADMIN_PAGE)],
     "admin-tools/service-keys/<int:pk>/disable/": [Rule("POST", ADMIN_PAGE, _pk("service_key"))],
     "admin-tools/webhooks/": [Rule("GET", ADMIN_PAGE)],
+    "admin-tools/naming-rules/": [Rule("GET", ADMIN_PAGE)],
+    "admin-tools/naming-rules/<int:pk>/delete/": [Rule("POST", ADMIN_PAGE, _pk("naming_rule"))],
     "admin-tools/webhooks/<int:pk>/test/": [Rule("POST", ADMIN_PAGE, _pk("webhook"))],
     "admin-tools/webhooks/<int:pk>/active/": [Rule("POST", ADMIN_PAGE, _pk("webhook"))],
     "admin-tools/webhooks/<int:pk>/secret/": [Rule("POST", ADMIN_PAGE, _pk("webhook"))],
