@@ -150,17 +150,66 @@ function boot() {
   let context = null;
   let submitting = false;
 
+  // Matching (issue 11): every item gets its own task from its name and folder, asked of the server
+  // for the picker's project whenever the items or the project change. Answers to older questions
+  // are dropped.
+  let matchedProject = '';
+  let matchTimer = null;
+  let matchRound = 0;
+  function scheduleMatch() {
+    clearTimeout(matchTimer);
+    matchTimer = setTimeout(runMatch, 250);
+  }
+  async function runMatch() {
+    const round = ++matchRound;
+    const project = picker.projectId();
+    matchedProject = project;
+    const wanted = items.matchRequest();
+    if (!project || !wanted.length) {
+      items.setPlan([]);
+      refresh();
+      return;
+    }
+    try {
+      const response = await postJSON(config.matchUrl, { project, items: wanted }, config.csrfToken);
+      if (round !== matchRound) return;
+      if (response.ok) {
+        items.setPlan(response.body.items || []);
+        const open = items.unplacedCount();
+        say(open ? `${open} item${open === 1 ? '' : 's'} need${open === 1 ? 's' : ''} a task chosen.` : 'Every item has a task.');
+      }
+    } catch {
+      // No proposal: the items wait for the form's task, as before matching existed.
+    }
+    refresh();
+  }
+  items.onItemsChange = scheduleMatch;
+  items.onTargetsChange = () => refresh();
+
   const picker = new ContextPicker(document.getElementById('context-picker'), config.contextApi, (chosen) => {
     context = chosen;
+    items.setFallback(isTask(chosen) ? chosen : null);
+    if (picker.projectId() !== matchedProject) scheduleMatch();
     refresh();
   });
+  for (const button of form.querySelectorAll('[data-apply-task]')) {
+    button.addEventListener('click', () => {
+      if (!isTask(context)) return;
+      const selectedOnly = button.dataset.applyTask === 'selected';
+      const count = items.applyTask(context, { selectedOnly });
+      say(count ? `${context.path} applied to ${count} item${count === 1 ? '' : 's'}.` : 'Select items first.');
+      refresh();
+    });
+  }
   const reviewers = new ReviewerPicker(document.getElementById('reviewer-picker'), config.contextApi.users);
 
   function blockers(files) {
     const reasons = [];
     if (!files.length) reasons.push('add files');
     else if (!items.allUploaded(files)) reasons.push('wait until every file is uploaded');
-    if (!context || !isTask(context)) reasons.push('choose a task');
+    const open = files.length ? items.unplacedCount() : 0;
+    if (!files.length ? !isTask(context) : open === items.items.length && !isTask(context)) reasons.push('choose a task');
+    else if (open) reasons.push(`choose a task for ${open} item${open === 1 ? '' : 's'}`);
     return reasons;
   }
 
@@ -177,6 +226,7 @@ function boot() {
       const reasons = submitting ? ['publishing…'] : blockers(files);
       submit.disabled = reasons.length > 0;
       submitHint.textContent = reasons.length ? `To publish: ${reasons.join(', ')}.` : 'Ready to publish.';
+      for (const button of form.querySelectorAll('[data-apply-task]')) button.disabled = !isTask(context) || !items.items.length;
     });
   }
 
@@ -229,7 +279,7 @@ function boot() {
     refresh();
     showFieldError(formError, '');
     const payload = {
-      context_id: context.id,
+      context_id: isTask(context) ? context.id : '',
       asset_type: form.elements.asset_type.value,
       comment: form.elements.comment.value,
       reviewers: reviewers.ids(),

@@ -45,6 +45,7 @@ def upload_config(request) -> dict:
         "csrfToken": get_token(request),
         # The page publishes through the API: one submit path for the page, scripts and the CLI.
         "submitUrl": reverse("api:batch-list"),
+        "matchUrl": reverse("api:context-match"),
         # Uppy instance id, under which Golden Retriever stores the file list in the browser: one per
         # portal user, so producers sharing a browser profile never get each other's list restored.
         "restoreKey": f"review-portal-upload-{request.user.pk}",
