@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from publishing.core import enqueue
-from publishing.core.errors import ContextNotFound
+from publishing.core.errors import ContextNotFound, PublishError
 from publishing.ftrack import browse
+from publishing.matching.service import version_warnings
 from publishing.models import JobEvent, JobUpload, LastTaskChoice, PublishBatch, PublishJob, Upload
 from publishing.pipeline import jobs
 
@@ -125,6 +126,7 @@ def batch_create(
     _item_contexts_checked(owner, items, checked_items, item_errors)
     if errors or any(item_errors):
         raise BatchInvalid(errors, item_errors)
+    warnings = _version_warnings(owner, checked_items, context, asset_type)
 
     with transaction.atomic():
         batch = PublishBatch.objects.create(
@@ -133,7 +135,7 @@ def batch_create(
             reviewers=chosen_reviewers,
             encode_for_review=bool(encode),
         )
-        for item in checked_items:
+        for item, warning in zip(checked_items, warnings, strict=True):
             job = _job_create(
                 batch=batch,
                 context=item.context or context,
@@ -141,10 +143,35 @@ def batch_create(
                 comment=comment,
                 item=item,
             )
+            if warning:
+                JobEvent.objects.create(
+                    job=job, kind="warning", stage=job.stage, message=warning, actor=owner
+                )
             enqueue.after_commit(jobs.job_enqueue, job.pk)
     log.info("batch %s created by %s with %d job(s)", batch.pk, owner, len(checked_items))
     _remember_task(owner, [item.context or context for item in checked_items])
     return batch
+
+
+def _version_warnings(owner, items: list[_Item], context: dict | None, asset_type: str) -> list[str]:
+    """A version in a file name that ftrack will not make is a warning on the job, never a refusal."""
+    targets = []
+    for item in items:
+        where = item.context or context or {}
+        targets.append(
+            {
+                "filename": item.uploads[0].filename if item.uploads else "",
+                "project_id": where.get("project_id") or "",
+                "context_id": where.get("id") or "",
+                "asset_name": item.asset_name,
+                "asset_type": asset_type,
+            }
+        )
+    try:
+        return version_warnings(owner, targets)
+    except PublishError:  # ftrack did not answer: publish without the warnings
+        log.warning("version check skipped for a batch of %s", owner)
+        return [""] * len(items)
 
 
 def _item_contexts_checked(owner, items, checked: list[_Item], item_errors) -> None:

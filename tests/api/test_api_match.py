@@ -10,6 +10,8 @@ import pytest
 from factories import flush_namespace, make_upload
 from ftrack_support import give_credential, request_entries
 
+from publishing.models import JobEvent
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -152,10 +154,26 @@ def test_batch_takes_a_context_per_item(api, producer, ftrack, enqueued, django_
     assert response.status_code == 201, response.content
     paths = [job["context_path"] for job in response.json()["jobs"]]
     assert paths == ["demo / sq010 / sh020 / compositing", "demo / sq020 / sh030 / animation"]
+    assert not JobEvent.objects.filter(kind="warning").exists()
     # the last choice is remembered for this producer and offered first when a name is ambiguous
     (again,) = _match(api, "demo", "sq010_sh010.mov").json()["items"]
     assert again["status"] == "ambiguous" and again["candidates"][0]["name"] == "animation"
     assert again["suggested"] == again["candidates"][0]["id"]
+
+
+def test_a_version_in_the_name_that_ftrack_will_not_make_is_a_warning_in_the_timeline(
+    api, producer, enqueued, django_capture_on_commit_callbacks
+):
+    (row,) = _match(api, "bigshow", "sq001_sh0007_comp_v007.mov").json()["items"]
+    upload = make_upload(producer, state="ready", kind="movie", filename="sq001_sh0007_comp_v007.mov")
+    item = {"kind": "movie", "asset_name": row["asset_name"], "upload_ids": [str(upload.pk)]}
+    body = {"asset_type": "Compositing", "items": [{**item, "context_id": row["context_id"]}]}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/batches/", body, format="json")
+    assert response.status_code == 201, response.content
+    (warning,) = JobEvent.objects.filter(kind="warning")
+    assert warning.message == "The file name says v007 but ftrack will make v003 of sh0007_comp."
+    assert warning.job_id == response.json()["jobs"][0]["id"]
 
 
 def test_batch_item_context_errors_are_per_item(api, producer, enqueued):

@@ -22,7 +22,7 @@ ALLOWED = {
     "uploads": {"core", "models"},
     "notify": {"core", "models", "ftrack"},
     "vault": {"core", "models", "ftrack", "notify"},
-    "pipeline": {"core", "models", "ftrack", "uploads", "vault", "notify"},
+    "pipeline": {"core", "models", "ftrack", "uploads", "vault", "notify", "matching"},
     "dashboard": {"core", "models", "pipeline", "ftrack", "vault", "notify"},
     "matching": {"core", "models", "ftrack"},
     "web": {"core", "models", "pipeline", "uploads", "ftrack", "vault", "notify", "dashboard", "matching"},
