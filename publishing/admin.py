@@ -10,10 +10,13 @@ from django.core.exceptions import PermissionDenied
 
 from publishing.core import roles
 from publishing.core.errors import FtrackUnavailable
+from publishing.matching.forms import NamingRuleForm
 from publishing.models import (
     FtrackCredential,
     JobEvent,
     JobUpload,
+    LastTaskChoice,
+    NamingRule,
     Notification,
     ProjectServiceKey,
     ProjectWebhook,
@@ -293,6 +296,22 @@ class ProjectWebhookAdmin(PortalAdmin):
     search_fields = ("project_name",)
     list_select_related = ("created_by",)
     exclude = ("secret_encrypted", "url")
+
+
+@admin.register(NamingRule)
+class NamingRuleAdmin(PortalAdmin):
+    # Admins edit rules on /admin-tools/naming-rules/; here the same form refuses a rule that does not compile.
+    form = NamingRuleForm
+    list_display = ("project_name", "position", "pattern", "is_regex", "updated_at")
+    search_fields = ("project_name", "pattern")
+    fields = ("ftrack_project_id", "project_name", "position", "pattern", "is_regex")
+
+
+@admin.register(LastTaskChoice)
+class LastTaskChoiceAdmin(PortalAdmin):
+    list_display = ("user", "ftrack_project_id", "task_name", "updated_at")
+    search_fields = ("user__username", "task_name")
+    list_select_related = ("user",)
 
 
 @admin.register(WebhookDelivery)

@@ -68,3 +68,13 @@ def test_admin_adds_tries_and_removes_a_rule(admin, admin_user):
 
 def test_producers_may_not_edit_rules(producer, client_for):
     assert client_for(producer).get(PAGE).status_code == 403
+
+
+def test_the_staff_console_refuses_a_bad_rule_too(admin_user, client_for):
+    console = client_for(admin_user)
+    body = {"ftrack_project_id": "p1", "project_name": "demo", "position": 1, "pattern": "{shot}_{take}"}
+    refused = console.post("/admin/publishing/namingrule/add/", body)
+    assert refused.status_code == 200 and "Unknown token {take}" in refused.content.decode()
+    assert not NamingRule.objects.exists()
+    saved = console.post("/admin/publishing/namingrule/add/", {**body, "pattern": "{shot}_{task}"})
+    assert saved.status_code == 302 and NamingRule.objects.get().pattern == "{shot}_{task}"
