@@ -70,12 +70,12 @@ def batch_create_from_payload(*, owner, payload) -> PublishBatch:
 def batch_create(
     *,
     owner,
-    context_id: str,
+    context_id: str | None,
     asset_type: str,
     comment: str = "",
     reviewers: list | None = None,
     encode: bool = True,
-    items: list,
+    items: list | None,
 ) -> PublishBatch:
     """Validate and create a batch with one queued job per item; raises ``BatchInvalid``.
 
@@ -126,6 +126,7 @@ def batch_create(
             reviewers=chosen_reviewers,
             encode_for_review=bool(encode),
         )
+        assert context is not None  # an unknown context is a BatchInvalid above
         for item in checked_items:
             job = _job_create(batch=batch, context=context, asset_type=asset_type, comment=comment, item=item)
             enqueue.after_commit(jobs.job_enqueue, job.pk)
@@ -218,7 +219,7 @@ def _item_checked(raw, uploads: dict[str, Upload], used: set[str], problems) -> 
         elif upload.state != Upload.State.READY:
             problems.setdefault("upload_ids", []).append(_not_ready_message(upload))
         else:
-            used.add(key)
+            used.add(str(key))
             chosen.append(upload)
     if problems:
         return None
