@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -327,11 +328,53 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = "UTC"
+# A publish must survive its worker dying: acknowledge only when it is done, and put it back when
+# the process running it is killed. Every stage checks ftrack first, so a second run resumes
+# instead of duplicating.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_RESULT_EXPIRES = 24 * 3600
+# Publishing is long and holds an ftrack session; maintenance (watchdog, sweeps, webhooks) is short,
+# so it has its own queue and never waits behind a 10 GB upload.
+CELERY_TASK_DEFAULT_QUEUE = "maintenance"
+CELERY_TASK_ROUTES = {
+    "publishing.tasks.publish_job": {"queue": "publish"},
+    "publishing.tasks.requeue_stalled_jobs": {"queue": "maintenance"},
+}
+# Generous for multi-GB uploads; the soft limit lets the job record why it stopped.
+PUBLISH_SOFT_TIME_LIMIT = env.int("PUBLISH_SOFT_TIME_LIMIT", default=4 * 3600)
+PUBLISH_HARD_TIME_LIMIT = env.int("PUBLISH_HARD_TIME_LIMIT", default=4 * 3600 + 300)
+CELERY_TASK_SOFT_TIME_LIMIT = PUBLISH_SOFT_TIME_LIMIT
+CELERY_TASK_TIME_LIMIT = PUBLISH_HARD_TIME_LIMIT
+# Lets several portals (or test runs) share one Redis without taking each other's messages.
+CELERY_KEY_PREFIX = env.str("CELERY_KEY_PREFIX", default="")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis redelivers an unacknowledged message after this long: longer than the hard limit, so
+    # a slow publish is not handed to a second worker while the first still runs.
+    "visibility_timeout": PUBLISH_HARD_TIME_LIMIT + 3600,
+    **({"global_keyprefix": CELERY_KEY_PREFIX} if CELERY_KEY_PREFIX else {}),
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# How often the watchdog looks for jobs whose worker died (seconds).
+PUBLISH_WATCHDOG_EVERY = env.float("PUBLISH_WATCHDOG_EVERY", default=60.0)
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stalled-publish-jobs": {
+        "task": "publishing.tasks.requeue_stalled_jobs",
+        "schedule": PUBLISH_WATCHDOG_EVERY,
+    },
+    # Abandoned partial uploads: UPLOAD_EXPIRY is hours, so an hourly sweep is prompt enough.
+    "cleanup-expired-uploads": {"task": "publishing.tasks.cleanup_expired_uploads", "schedule": 3600.0},
+    # Re-check every stored ftrack key at night, so a revoked key is found before the next publish.
+    "reverify-credentials": {
+        "task": "publishing.credentials_reverify",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    # Webhook deliveries whose backoff has run out get their next attempt.
+    "retry-due-webhooks": {"task": "publishing.webhooks_retry_due", "schedule": 30.0},
+}
 
 # --- Email ----------------------------------------------------------------------------------------
 # Mail goes to the console until an SMTP server is named.

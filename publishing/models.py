@@ -1,4 +1,4 @@
-"""Domain model of the publishing app (see ARCHITECTURE.md §2).
+"""Domain model of the publishing app (docs/architecture.md).
 
 Fields, constraints and simple derived values live here; behaviour lives in services.
 """
@@ -95,10 +95,6 @@ class Upload(models.Model):
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_state_display()})"
 
-    @property
-    def is_complete(self) -> bool:
-        return self.offset >= self.size
-
 
 class PublishBatch(models.Model):
     """One drop of files: shared target, comment and reviewers; one notification per batch."""
@@ -145,7 +141,7 @@ class PublishJob(models.Model):
 
     batch = models.ForeignKey(PublishBatch, on_delete=models.CASCADE, related_name="jobs")
     # The single file, or for an image sequence the frames in order (see JobUpload).
-    uploads = models.ManyToManyField(Upload, through="JobUpload", related_name="jobs")
+    uploads: models.ManyToManyField = models.ManyToManyField(Upload, through="JobUpload", related_name="jobs")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.MOVIE)
     # Sequences: frame range and the name pattern, e.g. "plate.%04d.exr".
     frame_start = models.IntegerField(null=True, blank=True)

@@ -13,37 +13,16 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from publishing.core.errors import (
-    ContextNotFound,
-    FtrackCredentialRejected,
-    FtrackUnavailable,
-    MissingCredential,
-    error_body,
-)
+from publishing.core.errors import PublishError, catalogue_entry, error_body
 from publishing.pipeline.batches import BatchInvalid
 from publishing.pipeline.jobs import JobStateError
 from publishing.uploads.services import UploadRefused
 
 log = logging.getLogger(__name__)
-
-# ftrack problems → HTTP status and code. Their messages are written for producers and carry no secret.
-FTRACK_ERRORS = (
-    (MissingCredential, status.HTTP_409_CONFLICT, "missing_credential"),
-    (FtrackCredentialRejected, status.HTTP_403_FORBIDDEN, "credential_rejected"),
-    (ContextNotFound, status.HTTP_404_NOT_FOUND, "context_not_found"),
-    (FtrackUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, "ftrack_unavailable"),
-)
-
-DEFAULT_MESSAGES = {
-    "missing_credential": "Connect your ftrack account first: enter your ftrack username and API key.",
-    "credential_rejected": "ftrack rejected your API key. Enter a new one on the credentials page.",
-    "context_not_found": "This ftrack context does not exist or you cannot see it.",
-    "ftrack_unavailable": "ftrack is not answering right now. Try again shortly.",
-}
 
 # Status of a refused upload → code, for UploadRefused raised inside an API view.
 UPLOAD_CODES = {400: "invalid", 404: "not_found", 409: "conflict", 410: "gone", 413: "too_large"}
@@ -63,10 +42,10 @@ def _portal_error(exc):
 
 
 def api_exception_handler(exc, context):
-    for error_class, http_status, code in FTRACK_ERRORS:
-        if isinstance(exc, error_class):
-            message = getattr(exc, "message", None) or str(exc) or DEFAULT_MESSAGES[code]
-            return Response(error_body(code, message), status=http_status)
+    if isinstance(exc, PublishError):
+        # Its status and default words come from the error catalogue (publishing/core/errors.py).
+        entry = catalogue_entry(exc.code)
+        return Response(error_body(exc.code, exc.message or entry.producer), status=entry.http_status)
     portal = _portal_error(exc)
     if portal is not None:
         return Response(portal[1], status=portal[0])

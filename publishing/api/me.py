@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from publishing.api.errors import PortalAPIView
 from publishing.api.permissions import MEMBER
 from publishing.api.serializers import CredentialStatusSerializer, MeSerializer
-from publishing.core.access import can_upload, role_label
+from publishing.core.access import role_label
+from publishing.core.roles import can_upload
 from publishing.vault.selectors import credential_for_user
 
 

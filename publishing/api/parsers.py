@@ -7,6 +7,8 @@ anything past ``MAX_DEPTH`` is refused as malformed, with the API's usual 400.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
@@ -20,6 +22,7 @@ def nesting_depth(value) -> int:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

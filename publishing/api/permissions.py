@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from rest_framework import permissions
 
-from publishing.core.access import can_upload, has_portal_role
+from publishing.core.access import has_portal_role
+from publishing.core.roles import can_upload
 
 
 class IsPortalMember(permissions.BasePermission):

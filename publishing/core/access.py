@@ -16,15 +16,6 @@ def has_portal_role(user) -> bool:
     return roles.is_producer(user)
 
 
-def in_producer_group(user) -> bool:
-    return getattr(user, "is_authenticated", False) and user.groups.filter(name=roles.PRODUCER).exists()
-
-
-def can_upload(user) -> bool:
-    """Producers and admins publish; a coordinator (who is not also a producer) only watches."""
-    return roles.is_admin(user) or in_producer_group(user)
-
-
 def role_label(user) -> str:
     if roles.is_admin(user):
         return "Admin"
@@ -62,7 +53,7 @@ portal_member_required = role_required(
     "Your account has no portal role yet. Ask an admin to add you to the producers or coordinators.",
 )
 uploader_required = role_required(
-    can_upload,
+    roles.can_upload,
     "Only producers publish media. Coordinators follow every publish from the publishes list.",
 )
 

@@ -19,11 +19,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from publishing.core import roles
+from publishing.core.errors import CATALOGUE, catalogue_entry
 
-# Causes whose fix is one producer's: grouped per producer.
-PER_PRODUCER = {"credential_rejected", "missing_credential"}
-# Causes that retrying cannot fix: the bulk "Retry" is not offered (the producer must act first).
-RETRY_WONT_HELP = {"context_not_found", "media_undecodable", "staging_missing"}
+# Causes whose fix is one producer's: grouped per producer (the catalogue says which).
+PER_PRODUCER = {entry.code for entry in CATALOGUE.values() if entry.per_producer}
 
 
 @dataclass(frozen=True)
@@ -69,80 +68,24 @@ def describe(
     Shown as written ("ftrack" keeps its lower-case f), so each cause starts the way a sentence should.
     """
     who = producer or "the producer"
-    if code == "credential_rejected":
-        if own:
-            return (
-                "ftrack rejected your API key",
-                format_html("update it on your {}, then retry", _link("credentials", "Credentials page")),
-            )
+    # Where the viewer can fix it themselves, the advice speaks to them and links to the page.
+    if own and code == "credential_rejected":
         return (
-            f"ftrack rejected the API key for {who}",
-            f"ask {who} to update it on the credentials page, then retry",
+            "ftrack rejected your API key",
+            format_html("update it on your {}, then retry", _link("credentials", "Credentials page")),
         )
-    if code == "service_key_rejected":
-        if viewer_is_admin:
-            return (
-                "ftrack rejected the project's service key",
-                format_html(
-                    "update it on the {}, then retry", _link("admin_service_keys", "service keys page")
-                ),
-            )
+    if own and code == "missing_credential":
+        return (
+            "You have no ftrack API key on file",
+            format_html("add one on your {}, then retry", _link("credentials", "Credentials page")),
+        )
+    if viewer_is_admin and code == "service_key_rejected":
         return (
             "ftrack rejected the project's service key",
-            "ask an admin to update it on the service keys page, then retry",
+            format_html("update it on the {}, then retry", _link("admin_service_keys", "service keys page")),
         )
-    if code == "missing_credential":
-        if own:
-            return (
-                "You have no ftrack API key on file",
-                format_html("add one on your {}, then retry", _link("credentials", "Credentials page")),
-            )
-        return (
-            f"{who} has no ftrack API key on file",
-            f"ask {who} to add one on the credentials page, then retry",
-        )
-    if code == "context_not_found":
-        return (
-            "The ftrack task no longer exists or the producer cannot see it",
-            "publish the files again to another task; retrying will not help",
-        )
-    if code == "media_undecodable":
-        return (
-            "The uploaded media cannot be decoded",
-            "export the file again and upload the new one; retrying will not help",
-        )
-    if code == "encode_failed":
-        return (
-            "ftrack could not encode the media for review",
-            "check that the file plays locally, then retry; if it fails again, re-export it",
-        )
-    if code == "not_playable":
-        return (
-            "The version was created but does not play in ftrack",
-            "retry; if it fails again, ask the ftrack admin to look at the version",
-        )
-    if code == "ftrack_refused":
-        return (
-            "ftrack refused the request",
-            "read the error on one of the jobs (usually a permission or a name ftrack does not accept), "
-            "fix it in ftrack, then retry",
-        )
-    if code == "ftrack_unavailable":
-        return (
-            "ftrack could not be reached, even after automatic retries",
-            "retry once ftrack answers again",
-        )
-    if code == "staging_missing":
-        return (
-            "The uploaded file is no longer in the portal's storage",
-            "upload the file again and publish; retrying will not help",
-        )
-    if code == "cancelled":
-        return ("The job was cancelled", "publish again if it is still needed")
-    return (
-        "An unexpected error stopped the publish",
-        "retry; if it happens again, tell the portal admin",
-    )
+    entry = catalogue_entry(code)
+    return entry.cause.format(who=who), entry.advice.format(who=who)
 
 
 def describe_for(code: str, *, owner, viewer=None) -> tuple[str, str]:
@@ -192,7 +135,7 @@ def group_failures(rows: Iterable[dict], *, viewer=None) -> list[FailureGroup]:
                 advice=advice,
                 count=entry["count"],
                 sample_message=entry["sample"],
-                retry_helps=entry["code"] not in RETRY_WONT_HELP and entry["code"] != "cancelled",
+                retry_helps=catalogue_entry(entry["code"]).retry_helps,
             )
         )
     groups.sort(key=lambda g: (-g.count, g.key))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from typing import Any
 
 MASK = "[redacted]"
 
@@ -68,12 +69,13 @@ def _settings_secrets() -> list[str]:
         if not settings.configured:
             return []
         found = [
-            getattr(settings, "SECRET_KEY", ""),
-            getattr(settings, "EMAIL_HOST_PASSWORD", ""),
-            *getattr(settings, "CREDENTIAL_KEYS", []),
-            (settings.DATABASES.get("default") or {}).get("PASSWORD", ""),
+            settings.SECRET_KEY,
+            settings.EMAIL_HOST_PASSWORD,
+            *settings.CREDENTIAL_KEYS,
+            dict(settings.DATABASES.get("default") or {}).get("PASSWORD", ""),
         ]
-        staging = (settings.STORAGES.get("staging") or {}).get("OPTIONS") or {}
+        storages: dict[str, Any] = settings.STORAGES
+        staging: dict[str, Any] = (storages.get("staging") or {}).get("OPTIONS") or {}
         found.append(staging.get("secret_key") or "")
     except Exception:  # noqa: BLE001 - settings half-loaded (start-up): patterns still apply
         return []

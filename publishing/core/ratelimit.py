@@ -25,6 +25,7 @@ import math
 import re
 import time
 from dataclasses import dataclass
+from types import TracebackType
 
 from django.conf import settings
 from django.core.cache import caches
@@ -59,7 +60,7 @@ class Rate:
 
 
 def _cache():
-    return caches[getattr(settings, "RATELIMIT_CACHE", "default")]
+    return caches[settings.RATELIMIT_CACHE]
 
 
 def _window(rate: Rate, now: float) -> tuple[int, int]:
@@ -101,7 +102,7 @@ def reset(scope: str, who: str, rate: Rate) -> None:
 def client_ip(request) -> str:
     """The client's address; behind N trusted proxies, the Nth address from the right of
     X-Forwarded-For (entries further left are whatever the client chose to send)."""
-    proxies = int(getattr(settings, "RATELIMIT_TRUSTED_PROXIES", 0) or 0)
+    proxies = int(settings.RATELIMIT_TRUSTED_PROXIES or 0)
     if proxies:
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
         if len(forwarded) >= proxies:
@@ -135,7 +136,7 @@ def _token_user_id(request) -> int | None:
 
 
 class RateLimitMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request):
@@ -153,10 +154,10 @@ class RateLimitMiddleware:
     # --- login ------------------------------------------------------------------------------------
     def _login(self, request):
         username = (request.POST.get("username") or "").strip().lower()
-        checks = [("login-ip", client_ip(request), Rate.parse(settings.LOGIN_IP_RATE_LIMIT))]
+        wanted = [("login-ip", client_ip(request), Rate.parse(settings.LOGIN_IP_RATE_LIMIT))]
         if username:
-            checks.append(("login-user", username, Rate.parse(settings.LOGIN_RATE_LIMIT)))
-        checks = [(scope, who, rate) for scope, who, rate in checks if rate]
+            wanted.append(("login-user", username, Rate.parse(settings.LOGIN_RATE_LIMIT)))
+        checks = [(scope, who, rate) for scope, who, rate in wanted if rate is not None]
         with _guard():
             for scope, who, rate in checks:
                 count, remaining = peek(scope, who, rate)
@@ -194,7 +195,9 @@ class _guard:
     def __enter__(self):
         return self
 
-    def __exit__(self, kind, error, traceback):
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> bool:
         if error is None or not isinstance(error, Exception):
             return False
         log.warning("rate limits not enforced, the cache failed: %s", type(error).__name__)

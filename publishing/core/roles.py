@@ -33,5 +33,15 @@ def is_coordinator(user) -> bool:
 
 
 def is_producer(user) -> bool:
-    """Anyone allowed to upload and publish: producers, coordinators and admins."""
+    """Anyone with a portal role: producers, coordinators and admins (who may upload: ``can_upload``)."""
     return is_coordinator(user) or PRODUCER in _groups(user)
+
+
+def in_producer_group(user) -> bool:
+    return getattr(user, "is_authenticated", False) and PRODUCER in _groups(user)
+
+
+def can_upload(user) -> bool:
+    """The one upload permission (pages, API, tus, the publish command): producers and admins upload
+    and publish; a coordinator who is not also a producer only watches."""
+    return is_admin(user) or in_producer_group(user)

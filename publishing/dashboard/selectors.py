@@ -185,7 +185,7 @@ def _attach_stage_starts(jobs: list[PublishJob]) -> None:
     """
     running = [job for job in jobs if job.status == Status.RUNNING and job.stage in ETA_STAGES]
     for job in jobs:
-        job.stage_started_at = None
+        job.stage_started_at = None  # type: ignore[attr-defined]  # shown on the page only
     if not running:
         return
     starts = (
@@ -196,7 +196,7 @@ def _attach_stage_starts(jobs: list[PublishJob]) -> None:
     )
     latest = {(row["job_id"], row["stage"]): row["at"] for row in starts}
     for job in running:
-        job.stage_started_at = latest.get((job.pk, job.stage))
+        job.stage_started_at = latest.get((job.pk, job.stage))  # type: ignore[attr-defined]
 
 
 def _list_queryset(user, filters: DashboardFilters) -> QuerySet[PublishJob]:

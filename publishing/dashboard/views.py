@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_POST
 from publishing.core import roles
 from publishing.core.access import portal_member_required, safe_next
 from publishing.dashboard.selectors import (
-    PAGE_SIZE,
     DashboardFilters,
     failed_jobs_in_group,
     failure_groups,
@@ -40,7 +39,7 @@ def _page(request):
         filters=filters,
         older_than=parse_id(request.GET.get("older")),
         newer_than=parse_id(request.GET.get("newer")),
-        limit=int(getattr(settings, "DASHBOARD_PAGE_SIZE", PAGE_SIZE)),
+        limit=int(settings.DASHBOARD_PAGE_SIZE),
     )
 
 
@@ -58,7 +57,7 @@ def _row_context(request, page) -> dict:
 
 def review_page_base() -> str:
     """The dev server's review page for a version is ``<server>/review/version/<id>``."""
-    return getattr(settings, "FTRACK_SERVER", "http://127.0.0.1:8010").rstrip("/") + "/review/version/"
+    return settings.FTRACK_SERVER.rstrip("/") + "/review/version/"
 
 
 @require_GET

@@ -182,7 +182,8 @@ def _paths(session, rows) -> dict[str, str]:
             parents[orphan] = None
     out = {}
     for r in rows:
-        parts, node = [], r["id"]
+        parts: list[str] = []
+        node = r["id"]
         while node and len(parts) < 20:
             parts.append(names.get(node, "…"))
             node = parents.get(node)

@@ -28,7 +28,7 @@ from django.conf import settings
 
 
 def redis_client() -> redis.Redis:
-    return _client_for(getattr(settings, "REDIS_URL", "redis://127.0.0.1:6379/0"))
+    return _client_for(settings.REDIS_URL)
 
 
 @functools.cache
@@ -43,7 +43,7 @@ def server_tag(server_url: str) -> str:
 class RedisCache(ftrack_api.cache.Cache):
     """ftrack Cache over Redis strings under one key prefix, each with a TTL."""
 
-    def __init__(self, client: redis.Redis, prefix: Any, ttl: int):
+    def __init__(self, client: redis.Redis, prefix: Any, ttl: int) -> None:
         # prefix may be a callable: the schema hash is only known once the session has asked the
         # server, which happens after the session builds its cache.
         self._client = client
@@ -63,9 +63,9 @@ class RedisCache(ftrack_api.cache.Cache):
             value = None
         if value is None:
             raise KeyError(key)
-        return value.decode("utf-8")
+        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
-    def set(self, key, value):
+    def set(self, key, value) -> None:
         try:
             self._client.set(self.prefix + key, value, ex=self._ttl)
         except redis.RedisError:
@@ -92,7 +92,7 @@ class RedisCache(ftrack_api.cache.Cache):
             k.decode("utf-8")[len(prefix) :] for k in self._client.scan_iter(match=_glob_escape(prefix) + "*")
         ]
 
-    def clear(self, pattern=None):
+    def clear(self, pattern=None) -> None:
         import re
 
         regex = re.compile(pattern) if pattern else None
@@ -106,7 +106,7 @@ class RedisCache(ftrack_api.cache.Cache):
 class CommittedOnly(ftrack_api.cache.ProxyCache):
     """Pass on only entities the server has confirmed."""
 
-    def set(self, key, value):
+    def set(self, key, value) -> None:
         if _is_uncommitted(value):
             return
         super().set(key, value)
@@ -129,7 +129,7 @@ def user_namespace(server_url: str, user_key: str) -> str:
 
 def build_session_cache(user_key: str, ttl: int | None = None):
     """Return the ``cache=`` callable for ftrack_api.Session, namespaced for one user."""
-    ttl = ttl or getattr(settings, "FTRACK_CACHE_TTL", 300)
+    ttl = ttl or settings.FTRACK_CACHE_TTL
 
     def factory(session):
         def prefix() -> str:
@@ -146,9 +146,9 @@ def build_session_cache(user_key: str, ttl: int | None = None):
 class ResultCache:
     """Plain JSON results (context picker lists) in the same per-user namespace."""
 
-    def __init__(self, server_url: str, user_key: str, ttl: int | None = None):
+    def __init__(self, server_url: str, user_key: str, ttl: int | None = None) -> None:
         self.namespace = user_namespace(server_url, user_key) + "r:"
-        self.ttl = int(ttl or getattr(settings, "FTRACK_CACHE_TTL", 300))
+        self.ttl = int(ttl or settings.FTRACK_CACHE_TTL)
 
     def get_or_compute(self, name: str, args: tuple, compute):
         key = self.namespace + name + ":" + hashlib.sha1(json.dumps(args).encode()).hexdigest()[:16]

@@ -17,7 +17,7 @@ SHOWN_CHOICES = 12
 class ContextPathInvalid(ContextNotFound):
     """The path names something that is not there; the message says which part and what is."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str) -> None:
         super().__init__()
         self.message = message
         self.args = (message,)

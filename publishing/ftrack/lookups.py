@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import ftrack_api.symbol
 
@@ -65,11 +66,12 @@ def q_in(values) -> str:
 
 @dataclass
 class Lookups:
-    context: object | None
-    asset_type: object | None
-    author: object | None
+    # ftrack entities (ftrack_api builds their classes at run time from the server's schemas).
+    context: Any
+    asset_type: Any
+    author: Any
     reviewers: list = field(default_factory=list)
-    label: object | None = None
+    label: Any = None
 
     @property
     def emails(self) -> dict[str, str]:
@@ -139,7 +141,7 @@ def prefetch(session, *, context_id: str, asset_type: str, api_user: str, review
 class VersionState:
     """What ftrack holds for a version, read in one call."""
 
-    version: object
+    version: Any
     components: list
 
     @staticmethod

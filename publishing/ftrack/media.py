@@ -33,13 +33,10 @@ def staging_input(storage_path: str) -> str:
     try:
         return storage.path(storage_path)
     except NotImplementedError:
-        return (
-            storage.url(storage_path, expire=3600) if _accepts_expire(storage) else storage.url(storage_path)
-        )
-
-
-def _accepts_expire(storage) -> bool:
-    return hasattr(storage, "bucket")
+        # S3 (django-storages) signs the URL; its url() takes how long the signature lasts.
+        if hasattr(storage, "bucket"):
+            return storage.url(storage_path, expire=3600)  # type: ignore[call-arg]
+        return storage.url(storage_path)
 
 
 Tick = Callable[[], None] | None

@@ -34,7 +34,7 @@ import requests
 from celery.signals import worker_process_shutdown, worker_shutdown
 from django.conf import settings
 
-from publishing.core.errors import FtrackCredentialRejected, FtrackUnavailable, classify
+from publishing.core.errors import FtrackCredentialRejected, classify
 from publishing.ftrack.cache import build_session_cache
 from publishing.ftrack.lookups import q
 
@@ -45,11 +45,7 @@ _READ_ONLY_ACTIONS = {"query", "query_server_information", "query_schemas", "get
 
 
 def server_url() -> str:
-    return getattr(settings, "FTRACK_SERVER", "http://127.0.0.1:8010").rstrip("/")
-
-
-def _setting(name: str, default):
-    return getattr(settings, name, default)
+    return settings.FTRACK_SERVER.rstrip("/")
 
 
 class PortalSession(ftrack_api.Session):
@@ -79,9 +75,7 @@ class PortalSession(ftrack_api.Session):
 
 def schema_cache_dir(url: str) -> str:
     """One folder per server: the client's cache file name is fixed, so servers must not share it."""
-    base = _setting("FTRACK_SCHEMA_CACHE_DIR", None) or os.path.join(
-        str(getattr(settings, "BASE_DIR", ".")), "var", "ftrack-schemas"
-    )
+    base = settings.FTRACK_SCHEMA_CACHE_DIR or os.path.join(str(settings.BASE_DIR), "var", "ftrack-schemas")
     path = os.path.join(str(base), hashlib.sha1(url.encode()).hexdigest()[:12])
     os.makedirs(path, exist_ok=True)
     return path
@@ -97,9 +91,9 @@ def open_session(api_user: str, api_key: str, *, cache=None) -> ftrack_api.Sessi
             api_key=api_key,
             auto_connect_event_hub=False,
             schema_cache_path=schema_cache_dir(url),
-            plugin_paths=list(_setting("FTRACK_PLUGIN_PATHS", [])),
-            plugin_arguments=dict(_setting("FTRACK_PLUGIN_ARGUMENTS", {})),
-            timeout=_setting("FTRACK_TIMEOUT", 60),
+            plugin_paths=list(settings.FTRACK_PLUGIN_PATHS),
+            plugin_arguments=dict(settings.FTRACK_PLUGIN_ARGUMENTS),
+            timeout=settings.FTRACK_TIMEOUT,
             cache=cache,
         )
     except Exception as exc:
@@ -136,8 +130,11 @@ class Identity(Protocol):
     credentials itself. ``version_key`` changes whenever the key or the username changes: the pool
     keys sessions by it, so a new key retires the old session."""
 
-    api_user: str
-    version_key: tuple
+    @property
+    def api_user(self) -> str: ...
+
+    @property
+    def version_key(self) -> tuple: ...
 
     def secret(self) -> str:
         """The plain API key, asked for only when a session has to be opened."""
@@ -171,7 +168,7 @@ class _Entry:
 
 
 class SessionPool:
-    def __init__(self, size: int, idle_timeout: float):
+    def __init__(self, size: int, idle_timeout: float) -> None:
         self.size = max(1, size)
         self.idle_timeout = idle_timeout
         self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
@@ -290,8 +287,8 @@ def pool() -> SessionPool:
     with _pool_lock:
         if _pool is None:
             _pool = SessionPool(
-                size=int(_setting("FTRACK_SESSION_POOL_SIZE", 8)),
-                idle_timeout=float(_setting("FTRACK_SESSION_IDLE_TIMEOUT", 900)),
+                size=int(settings.FTRACK_SESSION_POOL_SIZE),
+                idle_timeout=float(settings.FTRACK_SESSION_IDLE_TIMEOUT),
             )
         return _pool
 
@@ -326,10 +323,6 @@ def reset_pool() -> None:
         old, _pool = _pool, None
     if old is not None:
         old.close_all(quiet=True)
-
-
-def is_unavailable(exc: BaseException) -> bool:
-    return isinstance(classify(exc), FtrackUnavailable)
 
 
 def _close_at_exit() -> None:

@@ -85,7 +85,7 @@ def open_staging(path: str, start: int = 0):
 
 
 class _S3Stream:
-    def __init__(self, body, start: int):
+    def __init__(self, body, start: int) -> None:
         self._body = body
         self._pos = start
 
@@ -116,7 +116,7 @@ class CountingBody:
     requests send a Content-Length instead of chunking.
     """
 
-    def __init__(self, handle, length: int, on_bytes: Progress | None, block: int = READ_BLOCK):
+    def __init__(self, handle, length: int, on_bytes: Progress | None, block: int = READ_BLOCK) -> None:
         self._handle = handle
         self._length = length
         self._on_bytes = on_bytes
@@ -140,7 +140,7 @@ class CountingBody:
 class ByteCounter:
     """Thread-safe running total, reported through ``report(total)`` at most every ``every`` seconds."""
 
-    def __init__(self, report: Progress | None, every: float = 0.5):
+    def __init__(self, report: Progress | None, every: float = 0.5) -> None:
         self.total = 0
         self._report = report
         self._every = every
@@ -191,7 +191,7 @@ def transfer(
 
 
 def _upload_operation(component_id: str, file_name: str, source: Source) -> dict:
-    parts = _part_count(source.size, getattr(settings, "FTRACK_MULTIPART_THRESHOLD", MULTIPART_THRESHOLD))
+    parts = _part_count(source.size, settings.FTRACK_MULTIPART_THRESHOLD)
     operation = {
         "action": "get_upload_metadata",
         "component_id": component_id,
@@ -205,7 +205,7 @@ def _upload_operation(component_id: str, file_name: str, source: Source) -> dict
 
 
 def _send(session, meta: dict, component_id: str, source: Source, on_bytes: Progress | None) -> None:
-    timeout = getattr(settings, "FTRACK_TIMEOUT", 60)
+    timeout = settings.FTRACK_TIMEOUT
     if meta.get("urls") and meta.get("upload_id"):
         _transfer_parts(session, meta, component_id, source, on_bytes, timeout)
         return
@@ -238,7 +238,7 @@ def _part_count(size: int, threshold: int) -> int | None:
     """Parts for the multi-part form, sized like ftrack's own web uploader; None for one PUT."""
     if size < threshold:
         return None
-    chunk = getattr(settings, "FTRACK_MULTIPART_CHUNK", 0)
+    chunk = settings.FTRACK_MULTIPART_CHUNK
     if not chunk:
         chunk = 8 * 1024**2
         for limit, bigger in ((128 * 1024**2, 16), (1024**3, 32), (8 * 1024**3, 64), (64 * 1024**3, 128)):
@@ -273,6 +273,42 @@ def _transfer_parts(session, meta, component_id: str, source: Source, on_bytes, 
     )
 
 
+def component_data(
+    *,
+    component_id: str,
+    name: str,
+    file_type: str,
+    size: int,
+    version_id: str | None = None,
+    container_id: str | None = None,
+) -> dict:
+    """The fields of a new component as the publish creates it (and the dry run lists it)."""
+    data: dict = {"id": component_id, "name": name, "file_type": file_type, "size": size}
+    if version_id:
+        data["version_id"] = version_id
+    if container_id:
+        data["container_id"] = container_id
+    return data
+
+
+def member_name(frame: int | None, padding: int) -> str:
+    """A sequence member's component name, as ftrack_api's own sequence recipe names them."""
+    number = frame or 0  # frames of a sequence always have a number; None only in a malformed row
+    return f"{number:0{padding}d}" if padding else str(number)
+
+
+def record_in_server_location(session, component) -> None:
+    """Record (not commit) that ``component``'s bytes are in ftrack.server, under its own id."""
+    session.create(
+        "ComponentLocation",
+        {
+            "component": component,
+            "location": session.get("Location", SERVER_LOCATION_ID),
+            "resource_identifier": component["id"],
+        },
+    )
+
+
 def ensure_file_component(
     session,
     *,
@@ -302,19 +338,14 @@ def ensure_file_component(
         source=source,
         on_bytes=on_bytes,
     )
-    location = session.get("Location", SERVER_LOCATION_ID)
     if exists:
         component = session.get("FileComponent", component_id)
     else:
-        data = {"id": component_id, "name": name, "file_type": file_type, "size": source.size}
-        if version_id:
-            data["version_id"] = version_id
-        data.update(extra or {})
-        component = session.create("FileComponent", data)
-    session.create(
-        "ComponentLocation",
-        {"component": component, "location": location, "resource_identifier": component_id},
-    )
+        data = component_data(
+            component_id=component_id, name=name, file_type=file_type, size=source.size, version_id=version_id
+        )
+        component = session.create("FileComponent", {**data, **(extra or {})})
+    record_in_server_location(session, component)
     if before_commit is not None:
         before_commit(component)
     try:
@@ -350,21 +381,16 @@ def send_new_components(session, items: list[NewComponent]) -> None:
     )
     for item, meta in zip(items, metas, strict=True):
         _send(session, meta, item.component_id, item.source, item.on_bytes)
-    location = session.get("Location", SERVER_LOCATION_ID)
     for item in items:
-        data = {
-            "id": item.component_id,
-            "name": item.name,
-            "file_type": item.file_type,
-            "size": item.source.size,
-        }
-        if item.version_id:
-            data["version_id"] = item.version_id
-        component = session.create("FileComponent", data)
-        session.create(
-            "ComponentLocation",
-            {"component": component, "location": location, "resource_identifier": item.component_id},
+        data = component_data(
+            component_id=item.component_id,
+            name=item.name,
+            file_type=item.file_type,
+            size=item.source.size,
+            version_id=item.version_id,
         )
+        component = session.create("FileComponent", data)
+        record_in_server_location(session, component)
         if item.before_commit is not None:
             item.before_commit(component)
     try:

@@ -12,16 +12,27 @@ from django.db.models import QuerySet
 
 from publishing.models import Notification
 
-MESSAGE_MAX = Notification._meta.get_field("message").max_length
-LINK_MAX = Notification._meta.get_field("link").max_length
+MESSAGE_MAX = int(Notification._meta.get_field("message").max_length or 500)
+LINK_MAX = int(Notification._meta.get_field("link").max_length or 500)
 
 
 def notification_create(*, user, message: str, link: str = "") -> Notification:
     """One entry for one user. ``link`` is a portal path ("/batches/7/"), shown as the entry's link."""
+    return Notification.objects.create(user=user, message=_one_line(message), link=_safe_link(link))
+
+
+def notifications_create(*, messages: dict[int, str], link: str = "") -> None:
+    """One entry per user id (``{user id: message}``) in one insert, all pointing at ``link``."""
+    safe = _safe_link(link)
+    Notification.objects.bulk_create(
+        Notification(user_id=user_id, message=_one_line(message), link=safe)
+        for user_id, message in messages.items()
+    )
+
+
+def _one_line(message: str) -> str:
     message = " ".join(str(message).split())  # one line in the list, however the caller wrapped it
-    if len(message) > MESSAGE_MAX:
-        message = message[: MESSAGE_MAX - 1] + "…"
-    return Notification.objects.create(user=user, message=message, link=_safe_link(link))
+    return message if len(message) <= MESSAGE_MAX else message[: MESSAGE_MAX - 1] + "…"
 
 
 def notifications_of(user) -> QuerySet[Notification]:

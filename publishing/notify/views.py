@@ -81,9 +81,8 @@ class WebhookForm(forms.Form):
         self.projects = {p["id"]: p for p in projects or []}
         if projects:
             # Picked from ftrack: the id and name come from the list, not from typing.
-            self.fields["project"].choices = [("", "Choose a project")] + [
-                (p["id"], p["full_name"] or p["name"]) for p in projects
-            ]
+            choices = [("", "Choose a project")] + [(p["id"], p["full_name"] or p["name"]) for p in projects]
+            self.fields["project"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
             self.fields["project"].required = True
             del self.fields["ftrack_project_id"], self.fields["project_name"]
         else:
@@ -122,7 +121,7 @@ def _webhooks_page(
 ):
     hooks = list(ProjectWebhook.objects.order_by("project_name", "id"))
     for hook in hooks:
-        hook.display_url = webhook_services.url_for_display(hook.url)
+        hook.display_url = webhook_services.url_for_display(hook.url)  # type: ignore[attr-defined]
     deliveries = list(WebhookDelivery.objects.select_related("webhook").order_by("-created_at", "-id")[:20])
     response = render(
         request,

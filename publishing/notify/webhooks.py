@@ -55,13 +55,13 @@ CLAIM_LEASE = timedelta(minutes=2)
 
 
 def max_attempts() -> int:
-    return int(getattr(settings, "WEBHOOK_MAX_ATTEMPTS", 6))
+    return int(settings.WEBHOOK_MAX_ATTEMPTS)
 
 
 def retry_delay(attempts: int) -> timedelta:
     """Backoff after the ``attempts``-th failed try: base, 2×base, 4×base … capped at the ceiling."""
-    base = float(getattr(settings, "WEBHOOK_RETRY_BASE", 30))
-    ceiling = float(getattr(settings, "WEBHOOK_RETRY_CEILING", 3600))
+    base = float(settings.WEBHOOK_RETRY_BASE)
+    ceiling = float(settings.WEBHOOK_RETRY_CEILING)
     return timedelta(seconds=min(ceiling, base * 2 ** max(0, attempts - 1)))
 
 
@@ -115,7 +115,7 @@ def webhook_url_check(url: str) -> None:
     host = parts.hostname
     if not host:
         raise WebhookURLError("The URL has no host.")
-    if getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False):
+    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
         return
     port = port or (443 if parts.scheme.lower() == "https" else 80)
     try:
@@ -143,7 +143,7 @@ class _PeerCheck:
 
     def _new_conn(self):
         sock = super()._new_conn()
-        if not getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False):
+        if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
             peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%", 1)[0])
             if not _address_allowed(peer):
                 sock.close()
@@ -327,7 +327,7 @@ def webhook_deliver(*, delivery: WebhookDelivery, retry: bool = True) -> Webhook
                     TIMESTAMP_HEADER: timestamp,
                     EVENT_HEADER: delivery.event,
                 },
-                timeout=float(getattr(settings, "WEBHOOK_TIMEOUT", 10)),
+                timeout=float(settings.WEBHOOK_TIMEOUT),
                 allow_redirects=False,
             )
         status_code = response.status_code
@@ -336,7 +336,7 @@ def webhook_deliver(*, delivery: WebhookDelivery, retry: bool = True) -> Webhook
     except WebhookURLError as refused:  # the connection reached a non-public address
         error = f"refused: {refused}"
     except requests.Timeout:
-        error = f"no answer from {_host(webhook.url)} within {getattr(settings, 'WEBHOOK_TIMEOUT', 10)} s"
+        error = f"no answer from {_host(webhook.url)} within {settings.WEBHOOK_TIMEOUT} s"
     except requests.ConnectionError:
         error = f"could not connect to {_host(webhook.url)}"
     except Exception as exc:  # a bad URL, an unreadable secret: say what, never echo the URL or secret
@@ -381,7 +381,8 @@ def _record(
             error,
         )
     if delivery.status == WebhookDelivery.Status.PENDING:
-        countdown = max(0.0, (delivery.next_attempt_at - now).total_seconds())
+        due = delivery.next_attempt_at or now
+        countdown = max(0.0, (due - now).total_seconds())
         _enqueue_after_commit(delivery.pk, countdown=countdown)
     return delivery
 
@@ -399,7 +400,7 @@ def webhook_deliveries_due(*, now=None, limit: int = 100) -> list[int]:
 # --- payloads ------------------------------------------------------------------------------------
 def batch_payload(batch: PublishBatch, jobs: list, *, project_name: str) -> dict:
     """Slack-compatible message (``text`` + ``blocks``) plus a ``review_portal`` object for machines."""
-    base = getattr(settings, "PORTAL_BASE_URL", "")
+    base = settings.PORTAL_BASE_URL
     producer = batch.owner.get_full_name() or batch.owner.get_username()
     published = [j for j in jobs if j.status == "published"]
     failed = [j for j in jobs if j.status == "failed"]
@@ -409,7 +410,7 @@ def batch_payload(batch: PublishBatch, jobs: list, *, project_name: str) -> dict
         headline += f" ({len(failed)} failed)"
     batch_url = base + _path("publishing:batch", batch.pk)
     lines = [_job_line(job) for job in jobs]
-    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{headline}*"}}]
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{headline}*"}}]
     if batch.comment:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _quote(batch.comment)}})
     # Slack caps a section's text at 3000 characters: a long batch is cut, with a pointer to the rest.

@@ -72,12 +72,12 @@ def batch_create_from_payload(*, owner, payload) -> PublishBatch:
 def batch_create(
     *,
     owner,
-    context_id: str,
+    context_id: str | None,
     asset_type: str,
     comment: str = "",
     reviewers: list | None = None,
     encode: bool = True,
-    items: list,
+    items: list | None,
 ) -> PublishBatch:
     """Validate and create a batch with one queued job per item; raises ``BatchInvalid``.
 
@@ -136,13 +136,9 @@ def batch_create(
             encode_for_review=bool(encode),
         )
         for item, warning in zip(checked_items, warnings, strict=True):
-            job = _job_create(
-                batch=batch,
-                context=item.context or context,
-                asset_type=asset_type,
-                comment=comment,
-                item=item,
-            )
+            target = item.context or context
+            assert target is not None  # no default and no own context is a BatchInvalid above
+            job = _job_create(batch=batch, context=target, asset_type=asset_type, comment=comment, item=item)
             if warning:
                 JobEvent.objects.create(
                     job=job, kind="warning", stage=job.stage, message=warning, actor=owner
@@ -293,7 +289,7 @@ def _item_checked(raw, uploads: dict[str, Upload], used: set[str], problems) -> 
         elif upload.state != Upload.State.READY:
             problems.setdefault("upload_ids", []).append(_not_ready_message(upload))
         else:
-            used.add(key)
+            used.add(str(key))
             chosen.append(upload)
     if problems:
         return None

@@ -1,6 +1,6 @@
 """Making a version reviewable in the browser, and checking that it is.
 
-Routes (FTRACK-PROTOCOL §5):
+Routes (docs/ftrack-protocol.md, "Encoding for review"):
 * ``encode``: ftrack encodes the uploaded source (``encode_media`` with the version id); we follow
   the ftrack Job until it is done or failed.
 * pre-encoded movie: the source is already H.264 MP4, so it goes up again as ``ftrackreview-mp4``
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -129,7 +128,7 @@ def _earlier_encode(session, component_id: str, version_id: str) -> tuple[str | 
 
 def _wait_for_job(run: Run, job_id: str) -> dict:
     session = run.session
-    poll = float(getattr(settings, "FTRACK_ENCODE_POLL", 1.0))
+    poll = float(settings.FTRACK_ENCODE_POLL)
     deadline = time.monotonic() + ENCODE_TIMEOUT
     delay = min(0.2, poll)
     step = 0
@@ -247,16 +246,18 @@ def _preencoded_image(run: Run) -> None:
             on_bytes=run.bytes_counter(),
             known_new=run.is_fresh("ftrack_review_component_id"),
             # The still is its own thumbnail: meta and thumbnail link travel in the same commit.
-            before_commit=lambda component: (
-                _put_ftr_meta(component, meta),
-                _link_thumbnail(run, component["id"]),
-            ),
+            before_commit=lambda component: _still_extras(run, component, meta),
         )
     if sent:
         run.save(ftrack_thumbnail_id=review_id)
         return
     _set_ftr_meta(run, review_id, meta)
     _ensure_thumbnail_id(run, review_id)
+
+
+def _still_extras(run: Run, component, meta: dict) -> None:
+    _put_ftr_meta(component, meta)
+    _link_thumbnail(run, component["id"])
 
 
 def _sequence_movie(run: Run) -> None:
@@ -268,7 +269,7 @@ def _sequence_movie(run: Run) -> None:
     width, height = int(first.get("width") or 0) // 2 * 2, int(first.get("height") or 0) // 2 * 2
     with media.workdir() as tmp:
         if not in_server_location(run.session, [review_id]):
-            frames = [(link.frame, media.staging_input(link.upload.storage_path)) for link in run.links]
+            frames = [(link.frame or 0, media.staging_input(link.upload.storage_path)) for link in run.links]
             movie = media.make_sequence_movie(frames, fps, tmp, on_tick=run.tick)
             if not (width and height):
                 info = probe_local(movie)
@@ -356,10 +357,6 @@ def _ensure_thumbnail_id(run: Run, component_id: str, *, version=None) -> None:
         version["thumbnail_id"] = component_id
         session.commit()
     run.save(ftrack_thumbnail_id=version["thumbnail_id"] or component_id)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def probe_local(path: str) -> dict:

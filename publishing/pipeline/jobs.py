@@ -37,7 +37,7 @@ def worker_id() -> str:
 
 
 def stall_after() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "PUBLISH_STALL_AFTER", 600)))
+    return timedelta(seconds=int(settings.PUBLISH_STALL_AFTER))
 
 
 PUBLISH_TASK = "publishing.tasks.publish_job"  # registered name (pipeline/tasks.py)
@@ -175,7 +175,8 @@ def jobs_requeue_stalled() -> list[int]:
     recently = now - timedelta(seconds=2)
     running = PublishJob.objects.filter(status=Status.RUNNING, heartbeat_at__lt=recently)
     for job in running:
-        if not (job.heartbeat_at < cutoff or _holder_is_dead(job.claimed_by)):
+        stale = job.heartbeat_at is not None and job.heartbeat_at < cutoff
+        if not (stale or _holder_is_dead(job.claimed_by)):
             continue
         moved = PublishJob.objects.filter(
             pk=job.pk, status=Status.RUNNING, heartbeat_at=job.heartbeat_at

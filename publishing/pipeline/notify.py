@@ -19,10 +19,11 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from publishing.core.failures import describe
 from publishing.ftrack.lookups import q, q_in
 from publishing.ftrack.sessions import use_session
 from publishing.models import FtrackCredential, Notification, PublishBatch, PublishJob
-from publishing.notify import webhooks
+from publishing.notify import notifications, webhooks
 
 if TYPE_CHECKING:
     from publishing.pipeline.run import Run
@@ -86,7 +87,7 @@ def note_text(job: PublishJob) -> str:
 
 def announce(run: Run) -> None:
     """Publish the event, when enabled and the server has a hub. Never fails the publish."""
-    if not getattr(settings, "FTRACK_EVENTS_ENABLED", False):
+    if not settings.FTRACK_EVENTS_ENABLED:
         return
     import ftrack_api.event.base
 
@@ -168,12 +169,12 @@ def job_follow_up(job: PublishJob, *, reviewer_emails: dict[str, str] | None = N
         "(it had failed when the batch's email went out, and was retried).",
         "",
         f"Review it in ftrack: {job.review_url}" if job.review_url else "",
-        f"The batch in the portal: {getattr(settings, 'PORTAL_BASE_URL', '')}{batch_link(batch)}",
+        f"The batch in the portal: {settings.PORTAL_BASE_URL}{batch_link(batch)}",
     ]
     EmailMultiAlternatives(
         subject=f"Now published: {job.asset_name} v{job.ftrack_version_number or '?'} from {producer}",
         body="\n".join(line for line in lines if line is not None),
-        from_email=getattr(settings, "DEFAULT_FROM_EMAIL", None),
+        from_email=settings.DEFAULT_FROM_EMAIL,
         to=to,
     ).send(fail_silently=False)
     Notification.objects.create(
@@ -196,13 +197,16 @@ def _email(batch: PublishBatch, published, failed, reviewer_emails: dict[str, st
     to = _recipients(batch, reviewer_emails)
     if not to:
         return
+    for job in failed:
+        # What to do about it, in the error catalogue's words (the same as the dashboard's).
+        job.advice = describe(job.error_code, producer=owner.get_username())[1]
     context = {
         "batch": batch,
         "producer": owner.get_full_name() or owner.get_username(),
         "published": published,
         "failed": failed,
-        "portal_url": getattr(settings, "PORTAL_BASE_URL", ""),
-        "batch_url": getattr(settings, "PORTAL_BASE_URL", "") + batch_link(batch),
+        "portal_url": settings.PORTAL_BASE_URL,
+        "batch_url": settings.PORTAL_BASE_URL + batch_link(batch),
     }
     subject = f"{len(published)} new version(s) for review from {context['producer']}"
     if failed:
@@ -210,7 +214,7 @@ def _email(batch: PublishBatch, published, failed, reviewer_emails: dict[str, st
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("emails/batch_published.txt", context),
-        from_email=getattr(settings, "DEFAULT_FROM_EMAIL", None),
+        from_email=settings.DEFAULT_FROM_EMAIL,
         to=to,
     )
     message.attach_alternative(render_to_string("emails/batch_published.html", context), "text/html")
@@ -234,9 +238,7 @@ def _in_app(batch: PublishBatch, published, failed) -> None:
     if usernames:
         for credential in FtrackCredential.objects.filter(api_user__in=usernames).select_related("user"):
             people.setdefault(credential.user_id, f"{batch.owner.get_username()} sent you {text} for review.")
-    Notification.objects.bulk_create(
-        Notification(user_id=user_id, message=message[:500], link=link) for user_id, message in people.items()
-    )
+    notifications.notifications_create(messages=people, link=link)
 
 
 def _reviewer_emails_of(batch: PublishBatch) -> dict[str, str]:

@@ -41,13 +41,16 @@ from publishing.core.errors import (
     StagingFileMissing,
     classify,
 )
-from publishing.ftrack.lookups import SERVER_LOCATION_ID, prefetch
+from publishing.ftrack.lookups import prefetch
 from publishing.ftrack.sessions import pool, server_url, use_session
 from publishing.ftrack.uploader import (
     Source,
+    component_data,
     component_exists,
     ensure_file_component,
     in_server_location,
+    member_name,
+    record_in_server_location,
 )
 from publishing.models import JobEvent, PublishBatch, PublishJob
 from publishing.pipeline import encode as review
@@ -83,41 +86,49 @@ def stage_version(run: Run) -> None:
         raise ContextNotFound(job.context_id, job.context_path)
     if found.asset_type is None:
         raise FtrackRefused(f'ftrack has no asset type named "{job.asset_type}"')
-    task = context if context.entity_type == "Task" else None
-    parent = found.parent()
-
     asset = found.asset_named(job.asset_name, job.ftrack_asset_id)
     if asset is not None and asset["id"] != job.ftrack_asset_id:
         run.save(ftrack_asset_id=asset["id"])
-    if asset is None:
-        asset = session.create(
-            "Asset",
-            {
-                "id": run.reserve("ftrack_asset_id"),
-                "name": job.asset_name,
-                "type": found.asset_type,
-                "parent": parent,
-            },
-        )
-
-    data = {"id": run.reserve("ftrack_version_id"), "asset": asset, "comment": job.comment}
-    if task is not None:
-        data["task"] = task
-    status = found.pending_review_status()
-    if status is None and not _has_workflow(context):
-        status = _pending_review_status(session, context["project_id"])
-    if status is not None:
-        data["status"] = status
-    version = session.create("AssetVersion", data)
+    _, version = record_version(
+        session,
+        found,
+        asset=asset,
+        asset_id=run.reserve("ftrack_asset_id") if asset is None else asset["id"],
+        asset_name=job.asset_name,
+        version_id=run.reserve("ftrack_version_id"),
+        comment=job.comment,
+    )
     try:
         session.commit()
     except Exception:
         session.rollback()
         # Applied but unanswered, or made by another run of this job: the recorded id tells.
-        version = session.query(f'select id, version from AssetVersion where id is "{data["id"]}"').first()
+        version = session.query(f'select id, version from AssetVersion where id is "{version["id"]}"').first()
         if version is None:
             raise
     run.save(ftrack_version_number=version["version"], project_id=context["project_id"] or job.project_id)
+
+
+def record_version(session, found, *, asset, asset_id: str, asset_name: str, version_id: str, comment: str):
+    """Record (not commit) what the VERSION stage creates: the Asset when ``asset`` is None (named
+    ``asset_name``, of the looked-up type, under the context's parent) and the AssetVersion, on the
+    task when the context is one, in the project's "Pending review" status where it has one.
+
+    The stage commits them; ``manage.py publish --dry-run`` lists them instead. Returns both."""
+    context = found.context
+    if asset is None:
+        asset = session.create(
+            "Asset", {"id": asset_id, "name": asset_name, "type": found.asset_type, "parent": found.parent()}
+        )
+    data = {"id": version_id, "asset": asset, "comment": comment}
+    if context.entity_type == "Task":
+        data["task"] = context
+    status = found.pending_review_status()
+    if status is None and not _has_workflow(context):
+        status = _pending_review_status(session, context["project_id"])
+    if status is not None:
+        data["status"] = status
+    return asset, session.create("AssetVersion", data)
 
 
 def _pending_review_status(session, project_id: str):
@@ -167,24 +178,22 @@ def _upload_sequence(run: Run) -> None:
     session, job = run.session, run.job
     container_id = run.reserve("ftrack_component_id")
     file_type = _suffix(run.uploads[0].filename)
-    padding = _padding(job.sequence_pattern)
+    padding = padding_of(job.sequence_pattern)
     # Member ids derive from the container id, so a resumed run finds the frames it already sent.
     members = [(link, str(uuid.uuid5(uuid.UUID(container_id), str(link.frame)))) for link in run.links]
     present = in_server_location(session, [container_id] + [m for _, m in members])
     if container_id in present:
         return
     if not component_exists(session, container_id):
-        session.create(
-            "SequenceComponent",
-            {
-                "id": container_id,
-                "name": "main",
-                "file_type": file_type,
-                "padding": padding,
-                "size": sum(u.size for u in run.uploads),
-                "version_id": job.ftrack_version_id,
-            },
+        size = sum(u.size for u in run.uploads)
+        data = component_data(
+            component_id=container_id,
+            name="main",
+            file_type=file_type,
+            size=size,
+            version_id=job.ftrack_version_id,
         )
+        session.create("SequenceComponent", {**data, "padding": padding})
         session.commit()
     counter = run.bytes_counter()
     for link, member_id in members:
@@ -194,19 +203,14 @@ def _upload_sequence(run: Run) -> None:
         ensure_file_component(
             session,
             component_id=member_id,
-            name=f"{link.frame:0{padding}d}" if padding else str(link.frame),
+            name=member_name(link.frame, padding),
             source=Source(link.upload.storage_path, link.upload.size, link.upload.md5_base64),
             file_type=file_type,
             version_id=None,
             on_bytes=counter,
             extra={"container_id": container_id},
         )
-    location = session.get("Location", SERVER_LOCATION_ID)
-    container = session.get("SequenceComponent", container_id)
-    session.create(
-        "ComponentLocation",
-        {"component": container, "location": location, "resource_identifier": container_id},
-    )
+    record_in_server_location(session, session.get("SequenceComponent", container_id))
     session.commit()
 
 
@@ -318,9 +322,7 @@ def _mark_published(run: Run) -> None:
 
 
 def version_url(job: PublishJob) -> str:
-    template = getattr(
-        settings, "FTRACK_VERSION_URL", "{server}/#slideEntityId={version_id}&slideEntityType=assetversion"
-    )
+    template = settings.FTRACK_VERSION_URL
     return template.format(server=server_url(), version_id=job.ftrack_version_id, project_id=job.project_id)
 
 
@@ -332,7 +334,7 @@ def _failed(run: Run, exc: BaseException) -> str:
     if isinstance(error, FtrackCredentialRejected):
         error = _credential_refused(run, error)
     attempts = job.attempts + 1
-    max_attempts = int(getattr(settings, "PUBLISH_MAX_ATTEMPTS", 5))
+    max_attempts = int(settings.PUBLISH_MAX_ATTEMPTS)
     now = timezone.now()
     common = {
         "attempts": attempts,
@@ -392,8 +394,8 @@ def _credential_refused(run: Run, error: FtrackCredentialRejected) -> PublishErr
 
 def retry_delay(attempt: int) -> float:
     """Exponential backoff: base, 2×base, 4×base ... capped at the ceiling (seconds)."""
-    base = float(getattr(settings, "PUBLISH_RETRY_BASE", 30))
-    ceiling = float(getattr(settings, "PUBLISH_RETRY_CEILING", 900))
+    base = float(settings.PUBLISH_RETRY_BASE)
+    ceiling = float(settings.PUBLISH_RETRY_CEILING)
     return max(0.0, min(ceiling, base * 2 ** (attempt - 1)))
 
 
@@ -407,7 +409,8 @@ def _suffix(filename: str) -> str:
     return "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
 
 
-def _padding(pattern: str) -> int:
+def padding_of(pattern: str) -> int:
+    """The frame number width of a sequence pattern (``plate.%04d.exr``, ``plate.####.exr``)."""
     match = re.search(r"%0?(\d*)d", pattern or "")
     if match:
         return int(match.group(1) or 0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from typing import Any
 
 import ftrack_api.exception
 from django.conf import settings
@@ -34,18 +35,19 @@ class Run:
     def __init__(self, job: PublishJob, worker: str):
         self.job = job
         self.worker = worker
-        self.session = None
+        # ftrack_api.Session, borrowed from the pool for this run (entities are dynamic: Any).
+        self.session: Any = None
         self.links = list(job.job_uploads.select_related("upload").order_by("position"))
         self.uploads = [link.upload for link in self.links]
         self.api_user = ""
         # The PublishCredential this run publishes with (credential_for_publish); None until chosen.
-        self.credential = None
+        self.credential: Any = None
         self.started_at = timezone.now()
         # ftrack ids chosen during this run: nothing in ftrack can carry them yet, so the stages
         # skip asking ftrack whether they exist (round trips saved on every fresh publish).
         self.fresh: set[str] = set()
-        self.lookups = None  # lookups.Lookups, read once at the start of the run
-        self.state = None  # lookups.VersionState read after the last write, for verify to reuse
+        self.lookups: Any = None  # lookups.Lookups, read once at the start of the run
+        self.state: Any = None  # lookups.VersionState read after the last write, for verify to reuse
         self._last_beat = 0.0
         self._thread = threading.current_thread()
 
@@ -81,7 +83,7 @@ class Run:
         if not force and now - self._last_beat < self.heartbeat_every:
             return
         self._last_beat = now
-        fields = {"heartbeat_at": timezone.now()}
+        fields: dict[str, object] = {"heartbeat_at": timezone.now()}
         if progress is not None:
             fields["progress"] = round(max(0.0, min(progress, 1.0)), 4)
         if bytes_sent is not None:
@@ -107,7 +109,7 @@ class Run:
 
     def frame_rate(self) -> float:
         """The sequence's frame rate: the context's ``fps`` attribute in ftrack, else the portal default."""
-        default = float(getattr(settings, "SEQUENCE_DEFAULT_FPS", 24))
+        default = float(settings.SEQUENCE_DEFAULT_FPS)
         try:
             context = self.session.query(
                 f'select custom_attributes from TypedContext where id is "{self.job.context_id}"'

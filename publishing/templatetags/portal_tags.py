@@ -6,7 +6,8 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from publishing.core.access import can_upload, role_label
+from publishing.core.access import role_label
+from publishing.core.roles import can_upload
 
 register = template.Library()
 

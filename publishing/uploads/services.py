@@ -251,11 +251,12 @@ def _write_chunk(upload: Upload, chunk: Chunk, token: str) -> tuple[int, object 
     """Stream the chunk to disk; returns (new offset, running md5 or None when it is not known)."""
     md5 = _running_take(upload.id, chunk.offset)
     before = md5.copy() if (md5 is not None and chunk.checksum) else None
-    checker = hashlib.new(chunk.checksum[0]) if chunk.checksum else None
+    algorithm, expected = chunk.checksum or ("", b"")
+    checker = hashlib.new(algorithm) if algorithm else None
     written = _stream_to_file(upload, chunk, token, [md5, checker])
     if checker is not None:
         complete = written == chunk.length
-        if not complete or checker.digest() != chunk.checksum[1]:
+        if not complete or checker.digest() != expected:
             # Nothing of a chunk that fails (or cannot finish) its checksum is kept.
             with open(upload_partial_path(upload), "r+b") as fh:
                 fh.truncate(chunk.offset)
@@ -263,7 +264,7 @@ def _write_chunk(upload: Upload, chunk: Chunk, token: str) -> tuple[int, object 
                 if before is not None:
                     _running_put(upload.id, chunk.offset, before)
                 raise ChecksumMismatch(
-                    f"The chunk's {chunk.checksum[0]} checksum does not match the data received; "
+                    f"The chunk's {algorithm} checksum does not match the data received; "
                     "the chunk was discarded, send it again."
                 )
             return chunk.offset, before
@@ -280,7 +281,9 @@ def _stream_to_file(upload: Upload, chunk: Chunk, token: str, hashes) -> int:
         last_refresh = time.monotonic()
         if not Upload.objects.filter(pk=upload.pk, patch_lock=token).update(patch_lock_at=timezone.now()):
             # Our lease went stale and another PATCH owns the file now: stop touching it.
-            raise UploadRefused("This request took too long and was superseded; resume the upload.", 409)
+            raise UploadRefused(
+                "This request took too long and was superseded; resume the upload.", status=409
+            )
 
     # Bytes beyond the recorded offset are left-overs of a write that was never acknowledged
     # (a crash mid-chunk): stream_into_file cuts them before writing.

@@ -195,6 +195,10 @@ def collection(request):
         return refusal
     if not roles.is_producer(user):
         return _response(403, "Your account has no portal role yet; ask an admin to make you a producer.")
+    if not roles.can_upload(user):
+        return _response(
+            403, "Only producers upload media. Coordinators follow every publish from the publishes list."
+        )
     try:
         if "Upload-Defer-Length" in request.headers:
             raise _BadRequest("Deferred upload length is not supported; send Upload-Length.")

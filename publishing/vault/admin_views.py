@@ -80,9 +80,8 @@ class ServiceKeyForm(forms.Form):
     def __init__(self, *args, projects: list[dict], **kwargs):
         super().__init__(*args, **kwargs)
         self.projects = {p["id"]: p for p in projects}
-        self.fields["project"].choices = [("", "Choose a project")] + [
-            (p["id"], _project_label(p)) for p in projects
-        ]
+        choices = [("", "Choose a project")] + [(p["id"], _project_label(p)) for p in projects]
+        self.fields["project"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
 
 
 def _project_label(project: dict) -> str:

@@ -28,7 +28,7 @@ def notify_credential_failed(*, credential: FtrackCredential, reason: str) -> No
     if not user.email:
         log.info("%s has no email address; told in-app only that their ftrack key fails", user)
         return
-    base = getattr(settings, "PORTAL_BASE_URL", "").rstrip("/")
+    base = settings.PORTAL_BASE_URL.rstrip("/")
     context = {
         "user": user,
         "api_user": credential.api_user,

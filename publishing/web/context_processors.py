@@ -34,6 +34,6 @@ def notifications(request) -> dict:
     return {
         "notifications_enabled": SimpleLazyObject(enabled),
         # How often the bell asks for the count (15–30 s in production; tests shorten it).
-        "notifications_poll_seconds": int(getattr(settings, "NOTIFICATIONS_POLL_SECONDS", 20)),
+        "notifications_poll_seconds": int(settings.NOTIFICATIONS_POLL_SECONDS),
         "notifications_unread": SimpleLazyObject(count),
     }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.shortcuts import redirect
 
-from publishing.core.access import in_producer_group, portal_member_required
+from publishing.core.access import portal_member_required
+from publishing.core.roles import in_producer_group
 
 
 @portal_member_required

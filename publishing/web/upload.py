@@ -16,30 +16,14 @@ from publishing.vault.selectors import credential_for_user
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EXTENSIONS = [
-    ".mov",
-    ".mp4",
-    ".m4v",
-    ".mxf",
-    ".avi",
-    ".mkv",
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".tif",
-    ".tiff",
-    ".exr",
-    ".dpx",
-]
-
 
 def upload_config(request) -> dict:
     """What the upload page's JS needs (docs/internals.md, "Upload page ↔ server")."""
     return {
         "endpoint": "/api/uploads/",
-        "maxFileSize": getattr(settings, "MAX_UPLOAD_SIZE", None),
-        "allowedFileTypes": list(getattr(settings, "ALLOWED_UPLOAD_EXTENSIONS", DEFAULT_EXTENSIONS)),
-        "chunkSize": getattr(settings, "UPLOAD_CHUNK_SIZE", 8 * 1024 * 1024),
+        "maxFileSize": settings.MAX_UPLOAD_SIZE,
+        "allowedFileTypes": list(settings.ALLOWED_UPLOAD_EXTENSIONS),
+        "chunkSize": settings.UPLOAD_CHUNK_SIZE,
         # Unfinished uploads are removed after this long without a byte (shown on the page).
         "uploadExpirySeconds": int(settings.UPLOAD_EXPIRY.total_seconds()),
         "csrfToken": get_token(request),

@@ -14,10 +14,12 @@ import pytest
 from ftrack_devserver import schema
 from ftrack_devserver.schema_notation import T, expand, parse_token, to_schema
 
-# CI checks the repository out beside shared/, so the reference lives next to the repo root.
-REFERENCE = Path(__file__).resolve().parents[3] / "shared/ftrack-reference/query_schemas.json"
+# A real ftrack server's query_schemas answer, reduced to the types the dev server serves
+# (tests/ftrack_devserver/data/regenerate.py makes it from a folder of reference responses).
+REFERENCE = Path(__file__).resolve().parent / "data" / "reference_schemas.json"
 
-# FTRACK-PROTOCOL §2.5 plus the types statuses, types and priorities need.
+# The types the publishing recipes touch (docs/ftrack-protocol.md) plus those statuses, types and
+# priorities need.
 REQUIRED_TYPES = """
     Location Component FileComponent SequenceComponent ContainerComponent ComponentLocation Asset
     AssetType AssetVersion Context TypedContext Project Sequence Shot Task User Resource Group Status

@@ -17,7 +17,7 @@ def _create(endpoint, headers) -> requests.Response:
     return requests.post(endpoint, headers={**headers, **CREATE})
 
 
-@pytest.mark.parametrize("who", ["producer", "coordinator", "admin_user"])
+@pytest.mark.parametrize("who", ["producer", "admin_user"])
 def test_every_role_can_upload_its_own_file(request, tus_endpoint, tus_headers, who):
     user = request.getfixturevalue(who)
     headers = tus_headers(user)
@@ -48,6 +48,14 @@ def test_someone_elses_upload_does_not_exist_for_them(request, tus_endpoint, tus
     upload = Upload.objects.get()
     assert upload.offset == 0
     assert requests.head(url, headers=owner_headers).status_code == 200
+
+
+def test_a_coordinator_watches_but_cannot_create_uploads(tus_endpoint, tus_headers, coordinator):
+    # The same rule as the upload page and the API (publishing.core.roles.can_upload).
+    response = _create(tus_endpoint, tus_headers(coordinator))
+    assert response.status_code == 403
+    assert "Only producers upload media" in response.text
+    assert not Upload.objects.exists()
 
 
 def test_outsider_without_role_cannot_create(tus_endpoint, tus_headers, outsider):

@@ -117,19 +117,43 @@ def worker(pipeline_env):
     """One worker process at DEBUG (LOG_LEVEL and celery's -l); its output is kept in ``.output``."""
     from workers import start_worker, stop_worker, worker_env
 
-    from portal.celery import app
-
-    # Other test modules' workers (session-scoped too) may still be listening on the same queues:
-    # they stop consuming while this one runs, so that every job of these tests is really run, and
-    # logged, at DEBUG here.
-    others = [name for reply in app.control.ping(timeout=1.0) for name in reply]
-    for queue in ("publish", "maintenance"):
-        if others:
-            app.control.cancel_consumer(queue, destination=others, reply=True, timeout=2.0)
+    # Other test modules' workers (session-scoped too) may still be listening on the same queues;
+    # they are stopped first, so that every job of these tests is really run, and logged, at DEBUG here.
+    _stop_other_workers()
     env = worker_env(pipeline_env, LOG_LEVEL="DEBUG", PUBLISH_MAX_ATTEMPTS=5)
     started = start_worker(env, concurrency=1, extra_args=("-l", "DEBUG"))
     yield started
     stop_worker(started)
-    for queue in ("publish", "maintenance"):
-        if others:
-            app.control.add_consumer(queue, destination=others, reply=True, timeout=2.0)
+
+
+def _stop_other_workers(timeout: float = 20) -> None:
+    """Warm-shut-down every Celery worker this test process started (found in /proc by parent)."""
+    import os
+    import signal
+    import time
+    from pathlib import Path
+
+    mine = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            parent = int((proc / "stat").read_text().rpartition(")")[2].split()[1])
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == os.getpid() and b"celery" in b" ".join(command) and b"worker" in command:
+            mine.append(int(proc.name))
+    for pid in mine:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while mine and time.monotonic() < deadline:
+        mine = [pid for pid in mine if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
+        time.sleep(0.1)  # waiting for the workers to exit
+
+
+def _state(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()[0]
+    except OSError:
+        return "Z"

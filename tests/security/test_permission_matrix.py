@@ -89,7 +89,9 @@ MATRIX: dict[str, list[Rule]] = {
     ],
     "accounts/reset/done/": [Rule("GET", PUBLIC)],
     # tus uploads and the upload API.
-    "api/uploads/": [Rule("POST", MEMBER_API), Rule("GET", MEMBER_API)],
+    # Creating an upload is publishing work: producers and admins only (roles.can_upload), as on the
+    # upload page and POST /api/batches/; coordinators still list (their own) uploads.
+    "api/uploads/": [Rule("POST", UPLOADER_API), Rule("GET", MEMBER_API)],
     "api/uploads/<uuid:upload_id>": [
         Rule("GET", PRIVATE_API, lambda world: {"upload_id": world["upload"].pk}),
         Rule("HEAD", PRIVATE_API, lambda world: {"upload_id": world["upload"].pk}),

@@ -1,10 +1,10 @@
 """``manage.py publish --dry-run``: the ftrack operations a publish would commit, sent nowhere.
 
 The publisher's stages commit as they go (and record ids on the job row), so they cannot run
-half-way. Instead this builds the same entities the VERSION and UPLOAD stages create (Asset unless
-one with that name and type exists, AssetVersion, the FileComponent or SequenceComponent with its
-frames, their ComponentLocation in ftrack.server) with ``session.create`` on the user's real ftrack
-session. ``create`` only records an operation locally; the list printed is the session's own
+half-way. Instead this calls the stages' own recording code (``record_version``, ``component_data``,
+``record_in_server_location``: Asset unless one with that name and type exists, AssetVersion, the
+FileComponent or SequenceComponent with its frames, their ComponentLocation in ftrack.server) on the
+user's real ftrack session. ``create`` only records an operation locally; the list printed is the session's own
 ``recorded_operations``, then ``rollback()`` drops them. Only reads (queries) reach the server.
 """
 
@@ -15,95 +15,60 @@ import uuid
 import ftrack_api.operation
 import ftrack_api.symbol
 
-from publishing.ftrack.lookups import SERVER_LOCATION_ID, q
+from publishing.core.errors import ContextNotFound, FtrackRefused
+from publishing.ftrack.lookups import prefetch
 from publishing.ftrack.sessions import open_session, personal_identity
-from publishing.pipeline.publisher import _pending_review_status
-
-
-def _pending_review(session, project_id: str):
-    # The publisher's own choice of status.
-    return _pending_review_status(session, project_id)
+from publishing.ftrack.uploader import component_data, member_name, record_in_server_location
+from publishing.pipeline.publisher import padding_of, record_version
 
 
 def record_publish(
     session, *, context_id: str, asset_type: str, asset_name: str, comment: str, item, assets: dict
 ) -> None:
-    """Record (not commit) the creations of one item's version and components on ``session``.
+    """Record (not commit) the creations of one item's version and components on ``session``, with
+    the publisher's own code: the same look-ups, the same Asset and AssetVersion, the same components.
 
     ``assets`` remembers Assets recorded for earlier items: uncommitted, no query finds them.
     """
-    context = session.query(
-        f'select id, name, parent_id, project_id from TypedContext where id is "{q(context_id)}"'
-    ).one()
-    type_entity = session.query(f'select id, name from AssetType where name is "{q(asset_type)}"').one()
-    task = context if context.entity_type == "Task" else None
-    parent = context["parent"] if task is not None else context
-    asset = (
-        assets.get((asset_name, type_entity["id"], parent["id"]))
-        or session.query(
-            f'select id, name from Asset where name is "{q(asset_name)}" and type_id is "{type_entity["id"]}" '
-            f'and context_id is "{parent["id"]}"'
-        ).first()
+    found = prefetch(session, context_id=context_id, asset_type=asset_type, api_user="", reviewer_ids=[])
+    if found.context is None:
+        raise ContextNotFound(context_id)
+    if found.asset_type is None:
+        raise FtrackRefused(f'ftrack has no asset type named "{asset_type}"')
+    key = (asset_name, found.asset_type["id"], found.parent()["id"])
+    asset, version = record_version(
+        session,
+        found,
+        asset=assets.get(key) or found.asset_named(asset_name),
+        asset_id=str(uuid.uuid4()),
+        asset_name=asset_name,
+        version_id=str(uuid.uuid4()),
+        comment=comment,
     )
-    if asset is None:
-        asset = session.create(
-            "Asset", {"id": str(uuid.uuid4()), "name": asset_name, "type": type_entity, "parent": parent}
-        )
-    assets[(asset_name, type_entity["id"], parent["id"])] = asset
-    data = {"id": str(uuid.uuid4()), "asset": asset, "comment": comment}
-    if task is not None:
-        data["task"] = task
-    status = _pending_review(session, context["project_id"])
-    if status is not None:
-        data["status"] = status
-    version = session.create("AssetVersion", data)
-    location = session.get("Location", SERVER_LOCATION_ID)
+    assets[key] = asset
     file_type = item.paths[0].suffix
-    if item.kind == "sequence":
-        width = int(item.pattern.split("%0", 1)[1].split("d", 1)[0]) if "%0" in item.pattern else 0
-        container = session.create(
-            "SequenceComponent",
-            {
-                "id": str(uuid.uuid4()),
-                "name": "main",
-                "file_type": file_type,
-                "size": item.size,
-                "padding": width,
-                "version": version,
-            },
-        )
-        for frame, path in zip(item.frames, item.paths, strict=True):
-            member = session.create(
-                "FileComponent",
-                {
-                    "id": str(uuid.uuid4()),
-                    "name": f"{frame:0{width}d}" if width else str(frame),
-                    "file_type": file_type,
-                    "size": path.stat().st_size,
-                    "container": container,
-                },
-            )
-            _locate(session, member, location)
-        _locate(session, container, location)
-    else:
-        component = session.create(
-            "FileComponent",
-            {
-                "id": str(uuid.uuid4()),
-                "name": "main",
-                "file_type": file_type,
-                "size": item.size,
-                "version": version,
-            },
-        )
-        _locate(session, component, location)
-
-
-def _locate(session, component, location) -> None:
-    session.create(
-        "ComponentLocation",
-        {"component": component, "location": location, "resource_identifier": component["id"]},
+    data = component_data(
+        component_id=str(uuid.uuid4()),
+        name="main",
+        file_type=file_type,
+        size=item.size,
+        version_id=version["id"],
     )
+    if item.kind != "sequence":
+        record_in_server_location(session, session.create("FileComponent", data))
+        return
+    padding = padding_of(item.pattern)
+    container = session.create("SequenceComponent", {**data, "padding": padding})
+    for frame, path in zip(item.frames, item.paths, strict=True):
+        member = component_data(
+            component_id=str(uuid.uuid4()),
+            name=member_name(frame, padding),
+            file_type=file_type,
+            size=path.stat().st_size,
+            container_id=container["id"],
+        )
+        record_in_server_location(session, session.create("FileComponent", member))
+    record_in_server_location(session, container)
 
 
 def _value(value) -> str | None:

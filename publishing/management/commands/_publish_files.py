@@ -40,6 +40,7 @@ def group_items(paths: list[Path]) -> list[LocalItem]:
     order: list[tuple] = []
     for path in paths:
         match = None if path.suffix.lower() in MOVIE_EXTENSIONS else FRAME_PATTERN.match(path.name)
+        key: tuple
         if match is None:
             key = ("single", str(path))
             groups[key] = [(0, path)]

@@ -24,8 +24,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from publishing.core.access import can_upload
 from publishing.core.errors import ContextNotFound, MissingCredential, PublishError
+from publishing.core.roles import can_upload
 from publishing.ftrack import browse
 from publishing.ftrack.context_paths import resolve_path
 from publishing.management.commands._publish_dry_run import dry_run

@@ -83,7 +83,7 @@ class Child:
         self._thread.start()
 
     def _echo(self) -> None:
-        for line in self.proc.stdout:
+        for line in self.proc.stdout or ():
             line = line.rstrip("\n")
             self.lines.put(line)
             sys.stdout.write(f"[{self.name}] {line}\n")
@@ -180,7 +180,7 @@ class Command(BaseCommand):
         return child
 
     def _redis(self, env: dict) -> str:
-        url = env.get("REDIS_URL") or getattr(settings, "REDIS_URL", "redis://127.0.0.1:6379/0")
+        url = env.get("REDIS_URL") or settings.REDIS_URL
         if redis_answers(url):
             return url
         self.stdout.write(f"No Redis answers at {url}; starting a private redis-server.")
