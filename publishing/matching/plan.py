@@ -51,8 +51,9 @@ class Places:
 
     def path(self, context_id: str) -> str:
         if context_id not in self._paths:
-            parts, node = [], context_id
-            while node in self.names and len(parts) < 20:
+            parts: list[str] = []
+            node: str | None = context_id
+            while node is not None and node in self.names and len(parts) < 20:
                 parts.append(self.names[node])
                 node = self.parents.get(node)
             self._paths[context_id] = " / ".join([self.project_name, *reversed(parts)])
@@ -180,9 +181,9 @@ def _answer(places: Places, name: str, folder: str, outcome: dict, asset_type: s
     if outcome["status"] != "placed":
         return answer
     task_id = outcome["task_id"]
-    shot_id = places.parents[task_id]
+    shot_id = places.parents[task_id] or ""  # a task always has a parent
     task_word = tokens.get("task") or places.names[task_id]
-    asset_name = tokens.get("asset") or f"{places.names[shot_id]}_{task_word}"
+    asset_name = tokens.get("asset") or f"{places.names.get(shot_id, '')}_{task_word}"
     asset_name = asset_name.lower()[:255]
     next_version = places.latest(shot_id, asset_name, asset_type) + 1
     answer.update(
