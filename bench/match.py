@@ -77,7 +77,7 @@ def run(args, server, work: str, project: str) -> int:
     from django.core.management import call_command
     from factories import flush_namespace
 
-    from publishing.crypto import encrypt_secret
+    from publishing.core.crypto import encrypt_secret
     from publishing.matching.service import match_names
     from publishing.models import FtrackCredential
 
