@@ -188,3 +188,18 @@ def test_batch_item_context_errors_are_per_item(api, producer, enqueued):
     response = api.post("/api/batches/", body, format="json")
     assert "context_id" in response.json()["error"]["details"]["errors"]
     assert enqueued == []
+
+
+def test_bench_match_runs_at_a_tiny_size_and_ends_with_its_result_line(redis_url):
+    # The benchmark is measured, never asserted; this only keeps it runnable as the code moves.
+    import os
+    import subprocess
+
+    run = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "match.py"), "--names", "10", "--shots", "50", "--tasks", "2",
+         "--repeats", "1", "--baseline-names", "2"],
+        cwd=REPO, env={**os.environ, "REDIS_URL": redis_url}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    last = run.stdout.strip().splitlines()[-1]
+    assert last.startswith("RESULT match ratio=") and "queries_cold=" in last and "queries_warm=0" in last
