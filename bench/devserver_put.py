@@ -1,15 +1,18 @@
-"""How fast does the ftrack dev server take an upload, compared with ``cp`` on the same disk?
+"""How fast does the ftrack dev server take an upload, compared with hashing the same file?
+
+The dev server is a test double, so the yardstick is not a copy but the work it cannot avoid:
+ftrack_api always sends ``Content-MD5``, so the server hashes every byte, and a PUT can be no faster
+than one MD5 stream over the file. The target is at least 0.8 of that rate, memory flat.
 
 1. Write a test file of ``--size`` bytes (default 256 MiB) into a temp folder on the data disk.
 2. Start the dev server (subprocess, port 0, data dir in the same folder).
-3. ``--rounds`` times (default 3), alternately: ``cp`` the file to a sibling on the same disk
-   (the baseline), then ask for upload metadata with a raw ``POST /api`` (demo producer
-   credentials) and PUT the file streaming, with ``Content-MD5``, the way ftrack_api does. Each
-   starts after a ``sync``; the best of each counts. While the PUTs run, sample the server's RSS
-   from ``/proc/<pid>/status`` to show the body is streamed, not buffered.
+3. ``--rounds`` times (default 3), alternately: the baseline, one MD5 stream over the file in this
+   process (1 MiB reads, from the page cache), then ask for upload metadata with a raw ``POST /api``
+   (demo producer credentials) and PUT the file streaming, with ``Content-MD5``, the way ftrack_api
+   does. Each starts after a ``sync``; the best of each counts. While the PUTs run, sample the
+   server's RSS from ``/proc/<pid>/status`` to show the body is streamed, not buffered.
 4. Print the figures and one line
-   ``RESULT devserver_put ratio=<cp seconds / PUT seconds> put_mib_s=.. cp_mib_s=.. rss_growth_mb=..``
-   (ratio 1.0 means the PUT is as fast as cp; higher is better).
+   ``RESULT devserver_put ratio=<PUT speed / MD5 speed> put_mib_s=.. md5_mib_s=.. rss_growth_mb=..``.
 
 ``--no-checksum`` sends no ``Content-MD5`` (the JS client's single-part PUT without a checksum):
 the server then does not hash, which shows the PUT path's own cost apart from MD5's.
@@ -20,6 +23,7 @@ Usage: ``python bench/devserver_put.py [--size 2G] [--rounds 3] [--no-checksum] 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -44,12 +48,14 @@ CHUNK = 1 << 20
 USER, API_KEY = "producer", "demo-key-producer"
 
 
-def time_cp(src: str, dst: str) -> float:
+def time_md5(src: str) -> float:
+    """Seconds for one MD5 stream over the file (the least work a checked PUT must do)."""
+    digest = hashlib.md5()
     started = time.perf_counter()
-    subprocess.run(["cp", src, dst], check=True)
-    elapsed = time.perf_counter() - started
-    os.remove(dst)
-    return elapsed
+    with open(src, "rb") as fh:
+        while block := fh.read(CHUNK):
+            digest.update(block)
+    return time.perf_counter() - started
 
 
 def start_server(data_dir: str) -> tuple[subprocess.Popen, str]:
@@ -117,7 +123,9 @@ def main(argv=None) -> int:
     parser.add_argument("--size", default="256M", help="test file size, e.g. 256M or 2G (default 256M)")
     parser.add_argument("--dir", default=os.path.join(REPO, "var"), help="folder on the disk to test")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
-    parser.add_argument("--rounds", type=int, default=3, help="alternate cp and PUT this often (best counts)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternate MD5 and PUT this often (best counts)"
+    )
     parser.add_argument(
         "--no-checksum", action="store_true", help="PUT without Content-MD5 (no server hashing)"
     )
@@ -134,12 +142,12 @@ def main(argv=None) -> int:
         upload_metadata(url, str(uuid.uuid4()), size, checksum)  # warm-up: RSS baseline after imports
         sampler = RssSampler(proc.pid)
         sampler.start()
-        # The machine is shared and the disk's speed wanders: cp and PUT alternate, each starting
-        # with nothing dirty in the page cache, and the best run of each is compared.
-        cp_runs, put_runs = [], []
+        # The machine is shared: MD5 and PUT alternate, each starting with nothing dirty in the page
+        # cache, and the best run of each is compared.
+        md5_runs, put_runs = [], []
         for _ in range(args.rounds):
             subprocess.run(["sync"], check=True)
-            cp_runs.append(time_cp(src, os.path.join(work, "copy.bin")))
+            md5_runs.append(time_md5(src))
             subprocess.run(["sync"], check=True)
             component_id = str(uuid.uuid4())
             metadata = upload_metadata(url, component_id, size, None if args.no_checksum else checksum)
@@ -150,22 +158,22 @@ def main(argv=None) -> int:
             os.remove(stored)
         sampler.stop()
         growth = (sampler.peak - sampler.baseline) / 1024
-        cp_seconds, put_seconds = min(cp_runs), min(put_runs)
+        md5_seconds, put_seconds = min(md5_runs), min(put_runs)
         mib = size / MIB
 
         def runs(values):
             return " ".join(f"{mib / v:.0f}" for v in values)
 
         print(f"load: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min), {os.cpu_count()} CPUs")
-        print(f"cp:  best {cp_seconds:.2f} s, {mib / cp_seconds:.0f} MiB/s (runs, MiB/s: {runs(cp_runs)})")
+        print(f"MD5: best {md5_seconds:.2f} s, {mib / md5_seconds:.0f} MiB/s (runs, MiB/s: {runs(md5_runs)})")
         print(f"PUT: best {put_seconds:.2f} s, {mib / put_seconds:.0f} MiB/s (runs, MiB/s: {runs(put_runs)})")
         print(
             f"server RSS: {sampler.baseline / 1024:.0f} MB before, {sampler.peak / 1024:.0f} MB peak during the PUTs"
         )
-        ratio = cp_seconds / put_seconds
+        ratio = md5_seconds / put_seconds
         print(
             f"RESULT devserver_put ratio={ratio:.2f} put_mib_s={mib / put_seconds:.1f} "
-            f"cp_mib_s={mib / cp_seconds:.1f} rss_growth_mb={growth:.1f} "
+            f"md5_mib_s={mib / md5_seconds:.1f} rss_growth_mb={growth:.1f} "
             f"checksum={'none' if args.no_checksum else 'md5'}",
             flush=True,
         )

@@ -1,22 +1,19 @@
-"""How fast does the portal take a tus upload, compared with ``cp`` on the same disk?
+"""How fast does the portal take a tus upload, compared with the official Node tus server?
 
 1. Write a test file of ``--size`` bytes (default 256 MiB) into a temp folder on the data disk.
-2. Baselines: ``cp`` it to a sibling file on the same disk (the issue's baseline: the copy lands in
-   the page cache), and the same followed by ``sync FILE`` (the portal flushes a completed upload
-   before acknowledging it, so a durable copy is the like-for-like comparison). Both are printed.
-3. Start the portal under gunicorn as the Dockerfile does (``--server gthread``, one worker; or
-   ``sync``, or ``runserver``) on a free port, with a temp SQLite database, partial and staging
-   folders in the same temp folder, and a producer with an API token.
-4. Upload the file over tus in ``--chunk`` PATCHes (default 64 MiB), streamed from disk, timing from
-   the creating POST to the last response (which includes completion: MD5, probe, fsync, move to
-   staging). cp and tus alternate for ``--rounds`` (default 3), each from a clean page cache; the
-   best run of each counts, because the machine is shared. Meanwhile sample the RSS of the
-   gunicorn master and worker from /proc to show memory stays flat, and count the server's CPU
-   seconds per GiB (a figure that, unlike MiB/s, hardly depends on what else the machine runs).
-5. Check the server's MD5 against the file's, print the figures and one last line
-   ``RESULT upload ratio=<cp s / tus s> tus_mib_s=.. cp_mib_s=.. ratio_cp_sync=.. cp_sync_mib_s=..
-   rss_growth_mb=.. server_cpu_s_per_gib=..`` (ratio 1.0: as fast as cp; the target is >= 0.5 and
-   RSS growth < 100 MB; see docs/benchmarks.md for why MD5 caps the ratio on small machines).
+2. Start the portal under gunicorn as the Dockerfile does (``--server gthread``, one worker; or
+   ``sync``, or ``runserver``) on a free port, with a temp SQLite database and staging folders, and
+   a producer with an API token; and the baseline: ``@tus/server`` 2.4.5 with ``@tus/file-store``
+   2.1.1 (bench/tus-node, pinned by its lock file, installed there with ``npm ci`` on first use).
+3. Upload the same file to both with the same client code: a creation POST, then ``--chunk``
+   PATCHes (default 64 MiB) streamed from disk on one kept-alive connection, timing from the POST
+   to the last answer. The portal's includes completion (MD5 of every byte, probe, fsync, move to
+   staging); the Node server neither hashes nor fsyncs. The servers alternate for ``--rounds``
+   (default 3), each from a clean page cache; the best run of each counts (the machine is shared).
+   Meanwhile the portal's RSS is sampled, and both servers' CPU seconds per GiB are counted.
+4. Check both stored the same bytes (MD5), print the figures and one last line
+   ``RESULT upload ratio=<portal speed / Node speed> tus_mib_s=.. node_mib_s=.. rss_growth_mb=..
+   server_cpu_s_per_gib=.. node_cpu_s_per_gib=..``.
 
 Usage: ``python bench/upload.py [--size 1G] [--chunk 64M] [--rounds 3] [--server gthread] [--keep]``
 """
@@ -25,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import http.client
 import json
 import os
@@ -45,6 +43,7 @@ from benchlib import (  # bench/ is on sys.path as the script's folder
 )
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NODE_DIR = os.path.join(REPO, "bench", "tus-node")
 MIB = 1 << 20
 PIECE = MIB
 
@@ -143,17 +142,19 @@ def start_portal(work: str, env: dict[str, str], server: str) -> tuple[subproces
     raise SystemExit(f"{server} did not start in 30 s")
 
 
-def tus_upload(base: str, token: str, path: str, chunk: int) -> tuple[str, float]:
-    """Upload over tus with raw HTTP/1.1 (Content-Length, body streamed from disk); returns (url, seconds)."""
+def tus_upload(
+    base: str, token: str, path: str, chunk: int, *, collection: str = "/api/uploads/"
+) -> tuple[str, float]:
+    """Upload over tus with raw HTTP/1.1 on one kept-alive connection (creation POST, then PATCHes of
+    ``chunk`` bytes streamed from disk with Content-Length); returns (upload path, seconds). The same
+    client code serves both servers; the Node server ignores the token."""
     size = os.path.getsize(path)
     host = urlsplit(base)
     conn = http.client.HTTPConnection(host.hostname, host.port, timeout=900)
     auth = {"Tus-Resumable": "1.0.0", "Authorization": f"Token {token}"}
     meta = "filename " + base64.b64encode(os.path.basename(path).encode()).decode()
     started = time.perf_counter()
-    conn.request(
-        "POST", "/api/uploads/", headers={**auth, "Upload-Length": str(size), "Upload-Metadata": meta}
-    )
+    conn.request("POST", collection, headers={**auth, "Upload-Length": str(size), "Upload-Metadata": meta})
     response = conn.getresponse()
     response.read()
     if response.status != 201:
@@ -194,16 +195,40 @@ def fetch_state(base: str, token: str, location: str) -> dict:
     return json.loads(conn.getresponse().read())
 
 
-def timed_cp(source: str, target: str) -> tuple[float, float]:
-    """(seconds for cp alone, seconds for cp + flushing the copy to disk)."""
-    subprocess.run(["sync"], check=True)
-    started = time.perf_counter()
-    subprocess.run(["cp", source, target], check=True)
-    cached = time.perf_counter() - started
-    subprocess.run(["sync", target], check=True)
-    durable = time.perf_counter() - started
-    os.unlink(target)
-    return cached, durable
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_node_tus(work: str) -> tuple[subprocess.Popen, str]:
+    """The official Node tus server (@tus/server 2.4.5 + @tus/file-store 2.1.1, pinned by
+    bench/tus-node/package-lock.json and installed there by this benchmark) on a free port."""
+    if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "@tus", "server")):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True)
+    port = free_port()
+    store = os.path.join(work, "node-files")
+    os.makedirs(store)
+    proc = subprocess.Popen(
+        ["node", "server.mjs", str(port), store], cwd=NODE_DIR, stdout=subprocess.PIPE, text=True
+    )
+    line = proc.stdout.readline()
+    if not line.startswith("listening"):
+        proc.kill()
+        raise SystemExit(f"the Node tus server did not start: {line!r}")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def node_file(work: str, location: str) -> str:
+    return os.path.join(work, "node-files", location.rstrip("/").rsplit("/", 1)[1])
+
+
+def file_md5(path: str) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        while block := fh.read(8 * MIB):
+            digest.update(block)
+    return base64.b64encode(digest.digest()).decode()
 
 
 def delete_upload(base: str, token: str, location: str) -> None:
@@ -218,7 +243,7 @@ def main() -> None:
     parser.add_argument("--size", default="256M", help="test file size, e.g. 256M, 1G")
     parser.add_argument("--chunk", default="64M", help="tus PATCH size")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="alternate cp and tus this often; best of each counts"
+        "--rounds", type=int, default=3, help="alternate the two servers this often; best of each counts"
     )
     parser.add_argument(
         "--server",
@@ -234,69 +259,80 @@ def main() -> None:
     parent = args.dir or os.path.join(REPO, "var")
     os.makedirs(parent, exist_ok=True)
     work = tempfile.mkdtemp(prefix="bench-upload-", dir=parent)
-    proc = None
+    proc = node = None
     try:
         source = os.path.join(work, "bench.mov")
         expected_md5 = write_test_file(source, size)
         env = portal_env(work)
         proc, base, token = start_portal(work, env, args.server)
-        # Warm-up: a tiny upload loads every module (PyAV, storage) before the baseline is taken.
+        node, node_base = start_node_tus(work)
+        # Warm-up: a tiny upload to each loads every module (PyAV, storage) before measuring.
         warm = os.path.join(work, "warm.mov")
         with open(warm, "wb") as fh:
             fh.write(os.urandom(4096))
         tus_upload(base, token, warm, chunk)
+        tus_upload(node_base, token, warm, chunk, collection="/files")
         baseline = rss_kib(proc.pid, with_children=True)
 
-        # The machine is shared and disk speed wanders, so cp and tus alternate, each run starting
+        # The machine is shared and disk speed wanders, so the servers alternate, each run starting
         # with nothing dirty in the page cache, and the best run of each is compared.
-        cp_cached, cp_durable, tus_runs, tus_cpu = [], [], [], []
+        ours, theirs, our_cpu, their_cpu = [], [], [], []
         sampler = RssSampler(proc.pid, interval=0.05, with_children=True)
         sampler.start()
         for _ in range(args.rounds):
-            cached, durable = timed_cp(source, os.path.join(work, "copy.mov"))
-            cp_cached.append(cached)
-            cp_durable.append(durable)
             subprocess.run(["sync"], check=True)
-            cpu_before = cpu_seconds(proc.pid)
+            before = cpu_seconds(node.pid)
+            location, seconds = tus_upload(node_base, token, source, chunk, collection="/files")
+            theirs.append(seconds)
+            their_cpu.append(cpu_seconds(node.pid) - before)
+            stored = node_file(work, location)
+            if file_md5(stored) != expected_md5:
+                raise SystemExit("the Node server stored different bytes")
+            os.unlink(stored)
+
+            subprocess.run(["sync"], check=True)
+            before = cpu_seconds(proc.pid)
             location, seconds = tus_upload(base, token, source, chunk)
-            tus_runs.append(seconds)
-            tus_cpu.append(cpu_seconds(proc.pid) - cpu_before)
+            ours.append(seconds)
+            our_cpu.append(cpu_seconds(proc.pid) - before)
             state = fetch_state(base, token, location)
             if state["md5"] != expected_md5 or state["offset"] != size:
                 raise SystemExit(f"upload mismatch: server md5 {state['md5']} offset {state['offset']}")
             delete_upload(base, token, location)
         sampler.stop()
 
-        best_tus, best_cp, best_cached = min(tus_runs), min(cp_durable), min(cp_cached)
+        best_ours, best_theirs = min(ours), min(theirs)
         growth_mb = max(0, sampler.peak - baseline) / 1024
-        mib = size / MIB
+        mib, gib = size / MIB, size / (1 << 30)
 
         def runs(values):
             return " ".join(f"{v:.2f}" for v in values)
 
-        gib = size / (1 << 30)
-        print(f"file        {mib:.0f} MiB in {chunk / MIB:.0f} MiB chunks, {args.server}, work dir {work}")
+        print(f"file        {mib:.0f} MiB in {chunk / MIB:.0f} MiB PATCHes, one connection, {args.server}")
         print(
             f"load        {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min), {os.cpu_count()} CPUs"
         )
-        print(f"cp          best {best_cached:.2f} s  {mib / best_cached:.1f} MiB/s   runs {runs(cp_cached)}")
-        print(f"cp + sync   best {best_cp:.2f} s  {mib / best_cp:.1f} MiB/s   runs {runs(cp_durable)}")
-        print(f"tus         best {best_tus:.2f} s  {mib / best_tus:.1f} MiB/s   runs {runs(tus_runs)}")
-        print("            (tus includes completion: MD5, probe, fsync, move into staging)")
-        print(f"server CPU  {min(tus_cpu) / gib:.2f} s per GiB (least of the runs; load-independent)")
-        print(f"ratio       {best_cached / best_tus:.2f} vs cp, {best_cp / best_tus:.2f} vs cp + sync")
-        print(f"server RSS  baseline {baseline / 1024:.1f} MB, peak {sampler.peak / 1024:.1f} MB")
-        print(f"md5         {expected_md5} (server agrees)")
+        print(f"node tus    best {best_theirs:.2f} s  {mib / best_theirs:.1f} MiB/s   runs {runs(theirs)}")
+        print(f"portal tus  best {best_ours:.2f} s  {mib / best_ours:.1f} MiB/s   runs {runs(ours)}")
+        print("            (the portal hashes every byte (MD5) and fsyncs before answering the last PATCH;")
+        print("             the Node server does neither)")
         print(
-            f"RESULT upload ratio={best_cached / best_tus:.2f} tus_mib_s={mib / best_tus:.1f} "
-            f"cp_mib_s={mib / best_cached:.1f} ratio_cp_sync={best_cp / best_tus:.2f} "
-            f"cp_sync_mib_s={mib / best_cp:.1f} rss_growth_mb={growth_mb:.1f} "
-            f"server_cpu_s_per_gib={min(tus_cpu) / gib:.2f}"
+            f"server CPU  portal {min(our_cpu) / gib:.2f} s/GiB, node {min(their_cpu) / gib:.2f} s/GiB "
+            "(least of the runs)"
+        )
+        print(f"ratio       {best_theirs / best_ours:.2f} (portal speed / Node speed)")
+        print(f"server RSS  baseline {baseline / 1024:.1f} MB, peak {sampler.peak / 1024:.1f} MB")
+        print(f"md5         {expected_md5} (both servers agree)")
+        print(
+            f"RESULT upload ratio={best_theirs / best_ours:.2f} tus_mib_s={mib / best_ours:.1f} "
+            f"node_mib_s={mib / best_theirs:.1f} rss_growth_mb={growth_mb:.1f} "
+            f"server_cpu_s_per_gib={min(our_cpu) / gib:.2f} node_cpu_s_per_gib={min(their_cpu) / gib:.2f}"
         )
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
+        for server in (proc, node):
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
